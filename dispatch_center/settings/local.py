@@ -1,0 +1,10 @@
+"""Embedded default for trying the application out (``manage.py`` uses it).
+
+With no environment variables set this is SQLite, eager Celery tasks and a local-memory cache.
+"""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
