@@ -3,8 +3,18 @@
 from django.contrib import admin
 
 from .models import (
-    Crew, CrewMember, Device, District, Feeder, Grid, Node, RepairStation, ServicePoint, Skill,
-    SubDistrict, Substation,
+    Crew,
+    CrewMember,
+    Device,
+    District,
+    Feeder,
+    Grid,
+    Node,
+    RepairStation,
+    ServicePoint,
+    Skill,
+    SubDistrict,
+    Substation,
 )
 
 
@@ -105,7 +115,14 @@ class NodeAdmin(admin.ModelAdmin):
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     list_display = (
-        "code", "name", "kind", "feeder", "normally_open", "is_open", "energized", "fed_from",
+        "code",
+        "name",
+        "kind",
+        "feeder",
+        "normally_open",
+        "is_open",
+        "energized",
+        "fed_from",
     )
     list_filter = ("kind", "is_open", "normally_open", "energized")
     search_fields = ("code", "name", "feeder__code", "feeder__name")
@@ -120,7 +137,13 @@ class DeviceAdmin(admin.ModelAdmin):
 @admin.register(ServicePoint)
 class ServicePointAdmin(admin.ModelAdmin):
     list_display = (
-        "account_no", "customer_name", "phone", "address", "district", "grid", "area_class",
+        "account_no",
+        "customer_name",
+        "phone",
+        "address",
+        "district",
+        "grid",
+        "area_class",
         "is_important",
     )
     list_filter = ("area_class", "is_important", "district")

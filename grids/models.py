@@ -288,11 +288,19 @@ class Device(TimeStampedModel):
     # The current supply tree, maintained only by grids.services.topology_rebuild.
     energized = models.BooleanField(_("energised"), default=False)
     fed_from = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="feeds",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="feeds",
         verbose_name=_("fed from"),
     )
     source = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("supplying feeder head"),
     )
     tree_pre = models.IntegerField(null=True, blank=True)
@@ -342,7 +350,9 @@ class ServicePoint(TimeStampedModel):
     lat = models.FloatField(_("latitude"))
     lng = models.FloatField(_("longitude"))
     transformer = models.ForeignKey(
-        Device, on_delete=models.PROTECT, related_name="service_points",
+        Device,
+        on_delete=models.PROTECT,
+        related_name="service_points",
         limit_choices_to={"kind": Device.Kind.TRANSFORMER},
     )
     grid = models.ForeignKey(
@@ -352,7 +362,10 @@ class ServicePoint(TimeStampedModel):
         District, on_delete=models.PROTECT, null=True, blank=True, related_name="service_points"
     )
     sub_district = models.ForeignKey(
-        SubDistrict, on_delete=models.SET_NULL, null=True, blank=True,
+        SubDistrict,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="service_points",
     )
     area_class = models.CharField(

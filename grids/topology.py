@@ -124,7 +124,9 @@ def energized_devices(links: Iterable[Link], source_nodes: Iterable[int]) -> set
 
 
 def downstream(
-    links: Iterable[Link], source_nodes: Iterable[int], device: int,
+    links: Iterable[Link],
+    source_nodes: Iterable[int],
+    device: int,
     states: Mapping[int, bool] | None = None,
 ) -> set[int]:
     """Devices that lose supply when ``device`` opens, with the device itself.
@@ -137,10 +139,14 @@ def downstream(
         for lk in links
     ]
     sources = list(source_nodes)
-    closed = [Link(lk.device, lk.node_a, lk.node_b, False if lk.device == device else lk.is_open)
-              for lk in base]
-    opened = [Link(lk.device, lk.node_a, lk.node_b, True if lk.device == device else lk.is_open)
-              for lk in base]
+    closed = [
+        Link(lk.device, lk.node_a, lk.node_b, False if lk.device == device else lk.is_open)
+        for lk in base
+    ]
+    opened = [
+        Link(lk.device, lk.node_a, lk.node_b, True if lk.device == device else lk.is_open)
+        for lk in base
+    ]
     with_dev = energized_devices(closed, sources)
     if device not in with_dev:
         return set()

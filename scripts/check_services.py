@@ -14,8 +14,12 @@ def main() -> int:
     parsed = urlparse(db_url)
     try:
         conn = psycopg2.connect(
-            host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-            password=parsed.password, dbname="postgres", connect_timeout=3,
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+            user=parsed.username or "postgres",
+            password=parsed.password,
+            dbname="postgres",
+            connect_timeout=3,
         )
         conn.close()
     except psycopg2.Error as exc:

@@ -17,8 +17,9 @@ class DefaultPagination(PageNumberPagination):
     max_page_size = 500
 
 
-def error_response(code: str, message: str, http_status: int,
-                   fields: dict[str, list[str]] | None = None) -> Response:
+def error_response(
+    code: str, message: str, http_status: int, fields: dict[str, list[str]] | None = None
+) -> Response:
     """The contract's error body: ``{"error": {"code", "message", "fields"}}``."""
     return Response(
         {"error": {"code": code, "message": message, "fields": fields or {}}}, status=http_status

@@ -6,7 +6,7 @@ facts; everything else is synthetic).
 
 from dispatch_center import roles
 
-DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, printed at start
 
 # (username, role)
 DEMO_USERS: list[tuple[str, str]] = [

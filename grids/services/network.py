@@ -82,8 +82,12 @@ def topology_rebuild(*, feeder_ids: Iterable[int]) -> int:
         if current.get(lk.device) != want:
             changed.append(
                 Device(
-                    pk=lk.device, energized=want[0], fed_from_id=want[1], source_id=want[2],
-                    tree_pre=want[3], tree_post=want[4],
+                    pk=lk.device,
+                    energized=want[0],
+                    fed_from_id=want[1],
+                    source_id=want[2],
+                    tree_pre=want[3],
+                    tree_post=want[4],
                 )
             )
     if changed:

@@ -3,7 +3,15 @@
 import factory
 
 from grids.models import (
-    AreaClass, Crew, Device, District, Feeder, Grid, Node, RepairStation, ServicePoint,
+    AreaClass,
+    Crew,
+    Device,
+    District,
+    Feeder,
+    Grid,
+    Node,
+    RepairStation,
+    ServicePoint,
     Substation,
 )
 

@@ -20,17 +20,23 @@ def two_feeders():
     d = {}
     d["BA"] = DeviceFactory(code="BA", kind=Device.Kind.BREAKER, feeder=fa, node_a=src_a, node_b=a1)
     d["S1"] = DeviceFactory(code="S1", feeder=fa, node_a=a1, node_b=a2)
-    d["TA1"] = DeviceFactory(code="TA1", kind=Device.Kind.TRANSFORMER, feeder=fa, node_a=a2,
-                             node_b=NodeFactory())
-    d["TA2"] = DeviceFactory(code="TA2", kind=Device.Kind.TRANSFORMER, feeder=fa, node_a=a1,
-                             node_b=NodeFactory())
+    d["TA1"] = DeviceFactory(
+        code="TA1", kind=Device.Kind.TRANSFORMER, feeder=fa, node_a=a2, node_b=NodeFactory()
+    )
+    d["TA2"] = DeviceFactory(
+        code="TA2", kind=Device.Kind.TRANSFORMER, feeder=fa, node_a=a1, node_b=NodeFactory()
+    )
     d["BB"] = DeviceFactory(code="BB", kind=Device.Kind.BREAKER, feeder=fb, node_a=src_b, node_b=b1)
-    d["TB1"] = DeviceFactory(code="TB1", kind=Device.Kind.TRANSFORMER, feeder=fb, node_a=b1,
-                             node_b=NodeFactory())
-    d["T"] = DeviceFactory(code="T", feeder=fb, node_a=b1, node_b=a2, normally_open=True,
-                           is_open=True)
-    sps = {code: [ServicePointFactory(transformer=d[code]) for _ in range(3)]
-           for code in ("TA1", "TA2", "TB1")}
+    d["TB1"] = DeviceFactory(
+        code="TB1", kind=Device.Kind.TRANSFORMER, feeder=fb, node_a=b1, node_b=NodeFactory()
+    )
+    d["T"] = DeviceFactory(
+        code="T", feeder=fb, node_a=b1, node_b=a2, normally_open=True, is_open=True
+    )
+    sps = {
+        code: [ServicePointFactory(transformer=d[code]) for _ in range(3)]
+        for code in ("TA1", "TA2", "TB1")
+    }
     services.topology_rebuild(feeder_ids=[fa.pk])
     for dev in d.values():
         dev.refresh_from_db()
@@ -44,7 +50,9 @@ def _codes(qs):
 def test_downstream_of_feeder_head(two_feeders):
     d, sps = two_feeders
     assert _codes(selectors.device_downstream_transformers(device=d["BA"])) == ["TA1", "TA2"]
-    got = set(selectors.device_downstream_service_points(device=d["BA"]).values_list("pk", flat=True))
+    got = set(
+        selectors.device_downstream_service_points(device=d["BA"]).values_list("pk", flat=True)
+    )
     assert got == {sp.pk for sp in sps["TA1"] + sps["TA2"]}
 
 

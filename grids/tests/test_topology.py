@@ -21,7 +21,9 @@ SOURCES = [0, 100]
 
 def _below(tree, device):
     entry = tree[device]
-    return {d for d, e in tree.items() if e.source == entry.source and entry.pre <= e.pre <= entry.post}
+    return {
+        d for d, e in tree.items() if e.source == entry.source and entry.pre <= e.pre <= entry.post
+    }
 
 
 def test_supply_tree_intervals_give_downstream_sets():
@@ -36,8 +38,10 @@ def test_supply_tree_intervals_give_downstream_sets():
 
 def test_opening_switch_and_closing_tie_moves_the_section_to_the_other_feeder():
     # Given switch 2 open and the tie 6 closed
-    net = [Link(lk.device, lk.node_a, lk.node_b, {2: True, 6: False}.get(lk.device, lk.is_open))
-           for lk in NETWORK]
+    net = [
+        Link(lk.device, lk.node_a, lk.node_b, {2: True, 6: False}.get(lk.device, lk.is_open))
+        for lk in NETWORK
+    ]
     # When the tree is rebuilt
     tree = topology.supply_tree(net, SOURCES)
     # Then the fuse and its transformer are fed from breaker 7 through the tie
