@@ -85,14 +85,14 @@ def supply_tree(links: Iterable[Link], source_nodes: Iterable[int]) -> dict[int,
 
     result: dict[int, TreeEntry] = {}
     counter = 0
-    for root in roots:
+    for root_id in roots:
         pre_of: dict[int, int] = {}
-        stack: list[tuple[int, bool]] = [(root, False)]
+        stack: list[tuple[int, bool]] = [(root_id, False)]
         while stack:
             device, leaving = stack.pop()
             if leaving:
                 result[device] = TreeEntry(
-                    parent[device], root, pre_of[device], counter - 1, out_of[device]
+                    parent[device], root_id, pre_of[device], counter - 1, out_of[device]
                 )
                 continue
             pre_of[device] = counter

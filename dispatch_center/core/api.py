@@ -31,10 +31,10 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
             if isinstance(value, dict):
-                for sub, msgs in _flatten(value).items():
-                    out[f"{key}.{sub}"] = msgs
+                for sub, sub_msgs in _flatten(value).items():
+                    out[f"{key}.{sub}"] = sub_msgs
             elif isinstance(value, list):
-                msgs: list[str] = []
+                msgs = []
                 for item in value:
                     if isinstance(item, dict):
                         for sub, sub_msgs in _flatten(item).items():

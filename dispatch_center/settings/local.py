@@ -8,3 +8,6 @@ from .base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The demo serves static files straight from the source folders when DEBUG is on.
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = True
