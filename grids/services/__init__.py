@@ -1,5 +1,13 @@
 """Writes of the grids app. Submodules own one concern each; import from here."""
 
+from .importers import NetworkImportResult, district_ensure, network_import
 from .network import device_qs_for_update, device_set_open, topology_rebuild
 
-__all__ = ["device_qs_for_update", "device_set_open", "topology_rebuild"]
+__all__ = [
+    "NetworkImportResult",
+    "device_qs_for_update",
+    "device_set_open",
+    "district_ensure",
+    "network_import",
+    "topology_rebuild",
+]
