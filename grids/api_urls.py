@@ -1,3 +1,13 @@
 """REST endpoints of the grids app, mounted under /api/v1/."""
 
-urlpatterns: list = []  # type: ignore[type-arg]
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path(
+        "service-points/search",
+        api.ServicePointSearchApi.as_view(),
+        name="service-point-search",
+    ),
+]

@@ -1,5 +1,6 @@
 """Reads of the grids app. Submodules own one concern each; import from here."""
 
+from .search import SearchHit, service_point_search
 from .topology import (
     device_downstream_device_ids,
     device_downstream_service_points,
@@ -9,9 +10,11 @@ from .topology import (
 )
 
 __all__ = [
+    "SearchHit",
     "device_downstream_device_ids",
     "device_downstream_service_points",
     "device_downstream_transformers",
     "device_upstream_path",
+    "service_point_search",
     "service_point_upstream_path",
 ]
