@@ -1,0 +1,755 @@
+/*
+ * The public outage map page.
+ *
+ * Data: the published snapshot only (current.json names the versioned files), polled every
+ * config.pollSeconds; district outlines from the page (json_script), so the map stays readable
+ * when tiles cannot load. Search and reports use the public API through OutagePublic.api,
+ * which knows nothing but the integration contract.
+ *
+ * Coordinates are WGS-84 everywhere; when the active tile layer is GCJ-02 (Amap, Tencent:
+ * its options carry datum: "gcj02") every drawn point is converted at this edge (OutageCoords).
+ */
+(function (global) {
+  "use strict";
+
+  var P = global.OutagePublic;
+  var gettext = P.gettext;
+  var interpolate = P.interpolate;
+  var config = P.config;
+  var el = P.el;
+
+  var CLUSTER_CELL_PX = 64;
+  var SEARCH_DEBOUNCE_MS = 300;
+  var STALE_AFTER_MS = 10 * 60 * 1000;
+
+  var state = {
+    map: null,
+    datum: "wgs84",
+    version: null,
+    generatedAt: null,
+    features: [],
+    summary: null,
+    pollTimer: null,
+    tileLoads: 0,
+    tileErrors: 0,
+    layers: {},
+    selected: null,       // the lookup match shown in the result panel
+    reportKey: null,      // Idempotency-Key of the submission in progress
+    reportPoint: null     // {lat, lng} from the browser's geolocation (WGS-84)
+  };
+
+  // --- coordinates at the edge ------------------------------------------------------------------
+
+  function toDisplay(lat, lng) {
+    if (state.datum === "gcj02") {
+      var g = global.OutageCoords.wgs84ToGcj02(lat, lng);
+      return L.latLng(g[0], g[1]);
+    }
+    return L.latLng(lat, lng);
+  }
+
+  function geoJsonToDisplay(coords) {
+    return toDisplay(coords[1], coords[0]);
+  }
+
+  function cssVar(name, fallback) {
+    var v = getComputedStyle(document.documentElement).getPropertyValue(name);
+    return (v && v.trim()) || fallback;
+  }
+
+  function categoryColor(category) {
+    return cssVar("--cat-" + (category || "other"), "#6a1b9a");
+  }
+
+  // --- tiles: detect that they cannot load ------------------------------------------------------
+
+  function watchTiles(map) {
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) return;
+      if (layer.options.datum) state.datum = layer.options.datum;
+      layer.on("tileload", function () {
+        state.tileLoads++;
+        setOffline(false);
+      });
+      layer.on("tileerror", function () {
+        state.tileErrors++;
+        if (state.tileLoads === 0 && state.tileErrors >= 2) setOffline(true);
+      });
+    });
+    // No answer at all (a black-holed network) counts as unavailable too.
+    setTimeout(function () { if (state.tileLoads === 0) setOffline(true); }, 6000);
+    map.on("baselayerchange", function (e) {
+      state.datum = (e.layer && e.layer.options.datum) || "wgs84";
+      redrawAll();
+    });
+  }
+
+  function setOffline(offline) {
+    var container = state.map.getContainer();
+    if (container.classList.contains("tiles-offline") === offline) return;
+    container.classList.toggle("tiles-offline", offline);
+    document.getElementById("map-notice").hidden = !offline;
+    if (state.layers.districts) state.layers.districts.setStyle(districtStyle);
+  }
+
+  // --- districts ------------------------------------------------------------------------------
+
+  function districtStyle() {
+    var offline = state.map && state.map.getContainer().classList.contains("tiles-offline");
+    return {
+      className: "district-outline",
+      color: cssVar("--district-line", "#0b3d6e"),
+      weight: 1.5,
+      dashArray: "4 3",
+      fillColor: cssVar("--district-fill", "#fbfaf6"),
+      // Without tiles the districts are the map: fill them like land.
+      fillOpacity: offline ? 1 : 0.06,
+      interactive: false
+    };
+  }
+
+  function drawDistricts() {
+    var data = P.readJsonScript("districts-data");
+    if (!data) return;
+    if (state.layers.districts) state.map.removeLayer(state.layers.districts);
+    state.layers.districts = L.geoJSON(data, {
+      pane: "districts",
+      style: districtStyle,
+      coordsToLatLng: geoJsonToDisplay,
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        layer.bindTooltip(P.isEnglish ? p.name_en : p.name, {
+          permanent: true, direction: "center", className: "district-label", interactive: false,
+          pane: "districtLabels"
+        });
+        // Place the label at the district's own label point, not the bbox centre.
+        layer.on("add", function () {
+          var t = layer.getTooltip();
+          if (t) t.setLatLng(toDisplay(p.lat, p.lng));
+        });
+      }
+    }).addTo(state.map);
+    state.districtsByCode = {};
+    data.features.forEach(function (f) { state.districtsByCode[f.properties.code] = f.properties; });
+  }
+
+  function districtName(code) {
+    var d = state.districtsByCode && state.districtsByCode[code];
+    if (!d) return code || "";
+    return P.isEnglish ? d.name_en : d.name;
+  }
+
+  // --- outages --------------------------------------------------------------------------------
+
+  function outagePopup(props) {
+    var box = el("div", { className: "outage-popup" });
+    box.appendChild(el("p", { className: "popup-title" }, [
+      el("span", { className: "badge cat-" + props.category, text: P.label("category", props.category) }),
+      " ",
+      el("strong", { text: P.label("status", props.status) })
+    ]));
+    var dl = el("dl", { className: "kvs" });
+    [
+      [gettext("停电类型"), P.label("type", props.type)],
+      [gettext("停电原因"), P.label("cause", props.cause) || gettext("正在查明")],
+      [gettext("所在区"), districtName(props.district)],
+      [gettext("停电开始"), P.fmtTime(props.started_at)],
+      [gettext("预计恢复"), P.fmtTime(props.etr) || gettext("正在评估")],
+      [gettext("影响户数"), P.fmtNumber(props.customers_affected)],
+      [gettext("抢修队伍"), props.crew_status ? P.label("crewStatus", props.crew_status) : null]
+    ].forEach(function (kv) {
+      if (kv[1]) dl.appendChild(el("div", { className: "kv" }, [el("dt", { text: kv[0] }), el("dd", { text: kv[1] })]));
+    });
+    box.appendChild(dl);
+    return box;
+  }
+
+  // A cluster takes the colour of its most serious member.
+  var SEVERITY = { fault: 4, temporary: 3, other: 2, planned: 1 };
+
+  function clusterCategory(members) {
+    var best = "planned";
+    members.forEach(function (m) {
+      var c = m.feature.properties.category;
+      if ((SEVERITY[c] || 0) > (SEVERITY[best] || 0)) best = c;
+    });
+    return best;
+  }
+
+  function clusterIcon(count, customers, category) {
+    // Area grows with the customers out, so a big outage stands out at city zoom.
+    var size = Math.round(Math.min(52, (count === 1 ? 14 : 24) + Math.log10(Math.max(1, customers)) * 6));
+    return L.divIcon({
+      className: "outage-cluster cat-" + category + (count === 1 ? " single" : ""),
+      iconSize: [size, size],
+      html: count === 1 ? "" : "<span>" + count + "</span>"
+    });
+  }
+
+  function renderOutages() {
+    if (!state.map) return;
+    if (state.layers.outages) state.map.removeLayer(state.layers.outages);
+    var group = L.featureGroup();
+    var zoom = state.map.getZoom();
+    if (zoom < config.clusterBelowZoom) {
+      var points = state.features.map(function (f) {
+        var p = f.properties;
+        return { lat: p.lat, lng: p.lng, weight: p.customers_affected, feature: f };
+      });
+      var clusters = global.OutageCluster.cluster(points, function (lat, lng) {
+        return state.map.project(toDisplay(lat, lng), zoom);
+      }, CLUSTER_CELL_PX);
+      clusters.forEach(function (c) {
+        var marker = L.marker(toDisplay(c.lat, c.lng), {
+          pane: "outageMarkers",
+          icon: clusterIcon(c.members.length, c.weight, clusterCategory(c.members)),
+          title: interpolate(gettext("%(count)s 处停电，影响 %(customers)s 户"),
+            { count: c.members.length, customers: P.fmtNumber(c.weight) }, true),
+          keyboard: true
+        });
+        marker.on("click", function () {
+          var bounds = L.latLngBounds(c.members.map(function (m) { return toDisplay(m.lat, m.lng); }));
+          var target = Math.max(config.clusterBelowZoom, Math.min(state.map.getBoundsZoom(bounds.pad(0.5)), 16));
+          state.map.setView(bounds.getCenter(), target);
+        });
+        group.addLayer(marker);
+      });
+    } else {
+      L.geoJSON({ type: "FeatureCollection", features: state.features }, {
+        pane: "outages",
+        coordsToLatLng: geoJsonToDisplay,
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, { radius: 10 });
+        },
+        style: function (feature) {
+          var color = categoryColor(feature.properties.category);
+          return {
+            className: "outage-area cat-" + feature.properties.category,
+            color: color, weight: 2, fillColor: color, fillOpacity: 0.35
+          };
+        },
+        onEachFeature: function (feature, layer) {
+          layer.bindPopup(function () { return outagePopup(feature.properties); }, { maxWidth: 280 });
+        }
+      }).eachLayer(function (layer) { group.addLayer(layer); });
+    }
+    state.layers.outages = group.addTo(state.map);
+  }
+
+  // --- summary --------------------------------------------------------------------------------
+
+  function renderSummary() {
+    var s = state.summary;
+    if (!s) return;
+    document.getElementById("stat-outages").textContent = P.fmtNumber(s.active_outages);
+    document.getElementById("stat-customers").textContent = P.fmtNumber(s.customers_affected);
+    var rows = document.getElementById("district-rows");
+    rows.textContent = "";
+    var affected = (s.by_district || []).filter(function (d) { return d.outages > 0; });
+    affected.forEach(function (d) {
+      rows.appendChild(el("tr", null, [
+        el("th", { scope: "row", text: P.isEnglish ? d.name_en : d.name }),
+        el("td", { className: "num", text: P.fmtNumber(d.outages) }),
+        el("td", { className: "num", text: P.fmtNumber(d.customers_affected) })
+      ]));
+    });
+    document.getElementById("district-table").hidden = affected.length === 0;
+    document.getElementById("no-outages").hidden = s.active_outages > 0;
+  }
+
+  function renderFreshness(problem) {
+    var node = document.getElementById("updated");
+    node.classList.remove("warn");
+    if (!state.generatedAt) {
+      node.textContent = problem || gettext("暂无停电数据。");
+      if (problem) node.classList.add("warn");
+      return;
+    }
+    var text = interpolate(gettext("数据更新于 %(time)s"), { time: P.fmtClock(state.generatedAt) }, true);
+    var age = Date.now() - new Date(state.generatedAt).getTime();
+    if (problem || age > STALE_AFTER_MS) {
+      node.classList.add("warn");
+      text += " · " + (problem || gettext("数据可能不是最新"));
+    }
+    node.textContent = text;
+  }
+
+  // --- snapshot polling ---------------------------------------------------------------------------
+
+  function absolute(url, base) { return new URL(url, new URL(base, global.location.href)).href; }
+
+  function fetchJson(url, options) {
+    return fetch(url, options).then(function (resp) {
+      if (!resp.ok) {
+        var err = new Error("HTTP " + resp.status);
+        err.status = resp.status;
+        throw err;
+      }
+      return resp.json();
+    });
+  }
+
+  function applyLabels(labels) {
+    var lang = P.isEnglish ? "en" : "zh-hans";
+    ["type", "cause"].forEach(function (kind) {
+      var table = config.labels[kind] = config.labels[kind] || {};
+      var given = (labels && labels[kind]) || {};
+      Object.keys(given).forEach(function (code) {
+        table[code] = given[code][lang] || given[code]["zh-hans"] || code;
+      });
+    });
+  }
+
+  function poll() {
+    // "no-cache" revalidates with If-None-Match: an unchanged current.json costs a 304.
+    return fetchJson(config.snapshotUrl, { cache: "no-cache" }).then(function (current) {
+      if (current.version === state.version) {
+        state.generatedAt = current.generated_at;
+        renderFreshness();
+        return;
+      }
+      var files = current.files || {};
+      // Versioned files are immutable: the browser cache may answer them.
+      var loads = ["summary.json", "outages.geojson"].map(function (name) {
+        return files[name] ? fetchJson(absolute(files[name], config.snapshotUrl)) : Promise.resolve(null);
+      });
+      return Promise.all(loads).then(function (results) {
+        state.version = current.version;
+        state.generatedAt = current.generated_at;
+        state.summary = results[0];
+        var collection = results[1] || { features: [] };
+        applyLabels(collection.labels);
+        state.features = collection.features || [];
+        renderSummary();
+        renderOutages();
+        renderFreshness();
+        document.documentElement.dataset.snapshotVersion = String(current.version);
+      });
+    }).catch(function (err) {
+      renderFreshness(err && err.status === 404 ? gettext("停电数据正在生成，请稍后刷新。")
+        : gettext("暂时无法更新停电数据，正在重试。"));
+    });
+  }
+
+  function schedulePoll() {
+    clearTimeout(state.pollTimer);
+    // Jitter spreads a crowd's requests instead of having them arrive in lockstep.
+    var delay = config.pollSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    state.pollTimer = setTimeout(function () {
+      if (document.visibilityState === "hidden") return; // resumed on visibilitychange
+      poll().then(schedulePoll);
+    }, delay);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && state.map) poll().then(schedulePoll);
+  });
+
+  // --- search -----------------------------------------------------------------------------------
+
+  var search = {
+    controller: null,
+    timer: null,
+    matches: [],
+    active: -1
+  };
+
+  function setSearchStatus(text, isError) {
+    var node = document.getElementById("search-status");
+    node.textContent = text || "";
+    node.classList.toggle("error", !!isError);
+  }
+
+  function hideSuggestions() {
+    var list = document.getElementById("search-suggestions");
+    list.hidden = true;
+    list.textContent = "";
+    document.getElementById("search-input").setAttribute("aria-expanded", "false");
+    search.active = -1;
+  }
+
+  function showSuggestions(matches) {
+    var list = document.getElementById("search-suggestions");
+    list.textContent = "";
+    matches.slice(0, 8).forEach(function (m, i) {
+      var status = m.outage ? el("span", { className: "chip chip-out", text: gettext("停电中") })
+        : el("span", { className: "chip chip-ok", text: gettext("无已知停电") });
+      var item = el("li", { role: "option", id: "suggestion-" + i, "aria-selected": "false" }, [
+        el("span", { className: "s-address", text: m.address }),
+        el("span", { className: "s-meta" }, [m.district ? String(m.district) : "", " ", status])
+      ]);
+      item.addEventListener("mousedown", function (e) { e.preventDefault(); chooseMatch(m); });
+      list.appendChild(item);
+    });
+    list.hidden = matches.length === 0;
+    document.getElementById("search-input").setAttribute("aria-expanded", String(matches.length > 0));
+  }
+
+  function runLookup(q, showAll) {
+    if (search.controller) search.controller.abort();
+    search.controller = new AbortController();
+    setSearchStatus(gettext("正在查询…"));
+    return P.api.lookup(q, search.controller.signal).then(function (res) {
+      if (!res.ok) {
+        hideSuggestions();
+        setSearchStatus(res.error.message, true);
+        return;
+      }
+      var matches = (res.data && res.data.matches) || [];
+      search.matches = matches;
+      if (!matches.length) {
+        hideSuggestions();
+        setSearchStatus(gettext("没有找到这个地址或户号，请换个写法，或直接报修。"), true);
+        renderNoMatch(q);
+        return;
+      }
+      setSearchStatus("");
+      if (showAll && matches.length === 1) {
+        hideSuggestions();
+        chooseMatch(matches[0]);
+      } else {
+        showSuggestions(matches);
+      }
+    }).catch(function (err) {
+      if (!err || err.name !== "AbortError") setSearchStatus(gettext("查询失败，请稍后重试。"), true);
+    });
+  }
+
+  function chooseMatch(match) {
+    hideSuggestions();
+    state.selected = match;
+    document.getElementById("search-input").value = match.address || "";
+    renderResult(match);
+    showMatchOnMap(match);
+  }
+
+  function showMatchOnMap(match) {
+    if (state.layers.match) state.map.removeLayer(state.layers.match);
+    var group = L.featureGroup();
+    if (typeof match.lat === "number" && typeof match.lng === "number") {
+      var here = toDisplay(match.lat, match.lng);
+      group.addLayer(L.circleMarker(here, {
+        pane: "markers", radius: 8, color: "#fff", weight: 3, fillColor: cssVar("--brand", "#0b5cad"),
+        fillOpacity: 1, className: "match-marker"
+      }).bindTooltip(match.address || ""));
+      var crew = match.outage && match.outage.crew;
+      if (crew && typeof crew.lat === "number" && typeof crew.lng === "number") {
+        group.addLayer(L.marker(toDisplay(crew.lat, crew.lng), {
+          pane: "markers",
+          icon: L.divIcon({ className: "crew-marker", iconSize: [26, 26], html: "<span></span>" }),
+          title: gettext("抢修队伍（近似位置）")
+        }));
+      }
+      state.map.setView(here, Math.max(state.map.getZoom(), 15));
+    }
+    state.layers.match = group.addTo(state.map);
+  }
+
+  function renderResult(match) {
+    var box = document.getElementById("result");
+    box.textContent = "";
+    box.appendChild(el("div", { className: "result-head" }, [
+      el("h2", { text: match.address || "" }),
+      match.district ? el("p", { className: "muted", text: String(match.district) }) : null
+    ]));
+    if (match.outage) {
+      box.appendChild(el("p", { className: "answer answer-out", text: gettext("该地址目前处于停电中。") }));
+      box.appendChild(P.renderOutage(match.outage));
+      box.appendChild(el("p", { className: "muted small", text: gettext("已知停电无需重复报修；如有其他异常仍可报修。") }));
+      box.appendChild(reportButton(gettext("报告其他问题"), "btn-outline"));
+    } else {
+      box.appendChild(el("p", { className: "answer answer-ok", text: gettext("此地址暂无已知停电。") }));
+      box.appendChild(el("p", { className: "muted", text: gettext("如果您家中停电，请报修，我们会尽快处理。") }));
+      box.appendChild(reportButton(gettext("我要报修"), "btn-primary"));
+    }
+    box.appendChild(P.renderPlanned(match.planned));
+    box.hidden = false;
+  }
+
+  function renderNoMatch(q) {
+    var box = document.getElementById("result");
+    box.textContent = "";
+    box.appendChild(el("p", { className: "answer", text: gettext("未找到匹配的地址。") }));
+    box.appendChild(el("p", { className: "muted", text: gettext("您仍可填写地址报修。") }));
+    var btn = reportButton(gettext("我要报修"), "btn-primary");
+    btn.dataset.location = q;
+    box.appendChild(btn);
+    box.hidden = false;
+  }
+
+  function reportButton(text, cls) {
+    var btn = el("button", { type: "button", className: "btn " + cls, text: text });
+    btn.addEventListener("click", function () { openReport(btn.dataset.location); });
+    return btn;
+  }
+
+  function bindSearch() {
+    var form = document.getElementById("search-form");
+    var input = document.getElementById("search-input");
+    input.addEventListener("input", function () {
+      clearTimeout(search.timer);
+      var q = input.value.trim();
+      if (q.length < 2) { hideSuggestions(); setSearchStatus(""); return; }
+      search.timer = setTimeout(function () { runLookup(q, false); }, SEARCH_DEBOUNCE_MS);
+    });
+    input.addEventListener("keydown", function (e) {
+      var list = document.getElementById("search-suggestions");
+      var items = list.querySelectorAll("li");
+      if (list.hidden || !items.length) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        search.active = (search.active + (e.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
+        items.forEach(function (li, i) { li.setAttribute("aria-selected", String(i === search.active)); });
+        input.setAttribute("aria-activedescendant", items[search.active].id);
+      } else if (e.key === "Enter" && search.active >= 0) {
+        e.preventDefault();
+        chooseMatch(search.matches[search.active]);
+      } else if (e.key === "Escape") {
+        hideSuggestions();
+      }
+    });
+    input.addEventListener("blur", function () { setTimeout(hideSuggestions, 150); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearTimeout(search.timer);
+      var q = input.value.trim();
+      if (q.length < 2) { setSearchStatus(gettext("请至少输入 2 个字。"), true); return; }
+      runLookup(q, true);
+    });
+  }
+
+  // --- report form --------------------------------------------------------------------------------
+
+  var FIELD_FOR = {
+    phone: "phone", symptom: "symptom", description: "description",
+    address: "location", account_no: "location", lat: "location", lng: "location", location: "location"
+  };
+
+  function dialog() { return document.getElementById("report-dialog"); }
+
+  function openReport(location) {
+    var d = dialog();
+    resetReport();
+    var input = document.getElementById("report-location");
+    if (location) input.value = location;
+    else if (state.selected) input.value = state.selected.address || "";
+    if (typeof d.showModal === "function") d.showModal(); else d.setAttribute("open", "");
+    document.getElementById("report-phone").focus();
+  }
+
+  function closeReport() {
+    var d = dialog();
+    if (typeof d.close === "function") d.close(); else d.removeAttribute("open");
+  }
+
+  function resetReport() {
+    state.reportKey = null;
+    state.reportPoint = null;
+    document.getElementById("report-form").hidden = false;
+    document.getElementById("report-done").hidden = true;
+    document.getElementById("report-location-note").hidden = true;
+    clearErrors();
+  }
+
+  function clearErrors() {
+    document.querySelectorAll("#report-form .field-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+    document.querySelectorAll("#report-form [aria-invalid]").forEach(function (n) { n.removeAttribute("aria-invalid"); });
+    document.querySelectorAll("#report-form .field.has-error").forEach(function (n) { n.classList.remove("has-error"); });
+    var top = document.getElementById("report-form-error");
+    top.hidden = true;
+    top.textContent = "";
+  }
+
+  function showFieldError(field, message) {
+    var p = document.getElementById("report-" + field + "-error");
+    if (!p) { showFormError(message); return; }
+    p.textContent = message;
+    p.hidden = false;
+    var wrap = document.querySelector('#report-form [data-field="' + field + '"]');
+    if (wrap) wrap.classList.add("has-error");
+    var input = document.getElementById("report-" + field);
+    if (input) input.setAttribute("aria-invalid", "true");
+  }
+
+  function showFormError(message) {
+    var top = document.getElementById("report-form-error");
+    top.textContent = message;
+    top.hidden = false;
+  }
+
+  function validateReport(body) {
+    var ok = true;
+    if (!body.phone) {
+      showFieldError("phone", gettext("请填写联系电话。"));
+      ok = false;
+    } else if (!P.isValidPhone(body.phone)) {
+      showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
+      ok = false;
+    }
+    if (!body.symptom) {
+      showFieldError("symptom", gettext("请选择故障现象。"));
+      ok = false;
+    }
+    if (!body.address && !body.account_no && body.lat === undefined) {
+      showFieldError("location", gettext("请填写地址或户号，或使用当前位置。"));
+      ok = false;
+    }
+    return ok;
+  }
+
+  function reportBody() {
+    var form = document.getElementById("report-form");
+    var symptom = form.querySelector('input[name="symptom"]:checked');
+    var body = {
+      symptom: symptom ? symptom.value : "",
+      phone: document.getElementById("report-phone").value.replace(/\s+/g, ""),
+      channel: "web"
+    };
+    var description = document.getElementById("report-description").value.trim();
+    if (description) body.description = description;
+    // The contract takes exactly one way to locate the premise.
+    var location = document.getElementById("report-location").value.trim();
+    if (state.reportPoint) {
+      body.lat = state.reportPoint.lat;
+      body.lng = state.reportPoint.lng;
+    } else if (/^\d{6,20}$/.test(location)) {
+      body.account_no = location;
+    } else if (location) {
+      body.address = location;
+    }
+    return body;
+  }
+
+  function submitReport(e) {
+    e.preventDefault();
+    clearErrors();
+    var body = reportBody();
+    if (!validateReport(body)) return;
+    // One key per submission: a retry after a lost answer reuses it and cannot file twice.
+    state.reportKey = state.reportKey || P.newKey();
+    var button = document.getElementById("report-submit");
+    button.disabled = true;
+    button.classList.add("busy");
+    var csrf = document.querySelector('#report-form input[name="csrfmiddlewaretoken"]');
+    P.api.createReport(body, state.reportKey, csrf ? csrf.value : "").then(function (res) {
+      button.disabled = false;
+      button.classList.remove("busy");
+      if (res.ok) {
+        showReportDone(res.data || {});
+        return;
+      }
+      if (res.status === 400 || res.status === 422) {
+        // The answer was a refusal: a corrected form is a new submission with a new key.
+        state.reportKey = null;
+        var fields = res.error.fields || {};
+        var shown = false;
+        Object.keys(fields).forEach(function (name) {
+          var messages = [].concat(fields[name]).join(" ");
+          var target = FIELD_FOR[name];
+          if (target) { showFieldError(target, messages); shown = true; }
+          else { showFormError(messages); shown = true; }
+        });
+        if (!shown) showFormError(res.error.message);
+      } else {
+        showFormError(res.error.message);
+      }
+    });
+  }
+
+  function showReportDone(data) {
+    state.reportKey = null;
+    document.getElementById("report-form").hidden = true;
+    document.getElementById("report-done").hidden = false;
+    document.getElementById("report-reference").textContent = data.reference || "";
+    document.getElementById("report-message").textContent = data.message || P.label("reportStatus", data.status) || "";
+    var outageBox = document.getElementById("report-outage");
+    outageBox.textContent = "";
+    if (data.outage) {
+      outageBox.appendChild(el("p", { className: "answer answer-out", text: gettext("您所在区域的停电已在处理中：") }));
+      outageBox.appendChild(P.renderOutage(data.outage));
+    }
+    document.getElementById("report-track-link").href = config.trackUrl + encodeURIComponent(data.reference || "");
+    document.getElementById("report-done").querySelector("button[data-close-report]").focus();
+  }
+
+  function bindReport() {
+    document.querySelectorAll("[data-open-report]").forEach(function (b) {
+      b.addEventListener("click", function () { openReport(); });
+    });
+    document.querySelectorAll("[data-close-report]").forEach(function (b) {
+      b.addEventListener("click", closeReport);
+    });
+    document.getElementById("report-form").addEventListener("submit", submitReport);
+    var phone = document.getElementById("report-phone");
+    phone.addEventListener("blur", function () {
+      var v = phone.value.replace(/\s+/g, "");
+      var err = document.getElementById("report-phone-error");
+      if (v && !P.isValidPhone(v)) showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
+      else if (!err.hidden && P.isValidPhone(v)) {
+        err.hidden = true;
+        phone.removeAttribute("aria-invalid");
+        document.querySelector('#report-form [data-field="phone"]').classList.remove("has-error");
+      }
+    });
+    document.querySelectorAll('#report-form input[name="symptom"]').forEach(function (r) {
+      r.addEventListener("change", function () {
+        document.getElementById("danger-note").hidden = !(r.checked && (r.value === "sparks" || r.value === "wire_down"));
+      });
+    });
+    document.getElementById("report-location").addEventListener("input", function () {
+      state.reportPoint = null;
+      document.getElementById("report-location-note").hidden = true;
+    });
+    var geo = document.getElementById("report-geolocate");
+    if (!navigator.geolocation) geo.hidden = true;
+    geo.addEventListener("click", function () {
+      var note = document.getElementById("report-location-note");
+      note.hidden = false;
+      note.textContent = gettext("正在获取位置…");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        // The Geolocation API gives WGS-84, as the API expects.
+        state.reportPoint = {
+          lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
+          lng: Math.round(pos.coords.longitude * 1e6) / 1e6
+        };
+        note.textContent = interpolate(gettext("将使用当前位置（%(lat)s, %(lng)s）"),
+          { lat: state.reportPoint.lat.toFixed(5), lng: state.reportPoint.lng.toFixed(5) }, true);
+      }, function () {
+        note.textContent = gettext("无法获取位置，请填写地址。");
+      }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+
+  // --- page ---------------------------------------------------------------------------------------
+
+  function redrawAll() {
+    drawDistricts();
+    renderOutages();
+    if (state.selected) showMatchOnMap(state.selected);
+  }
+
+  function init(map) {
+    state.map = map;
+    map.createPane("districts").style.zIndex = 350;
+    // Labels sit under the outages so a marker is never hidden by a district name.
+    map.createPane("districtLabels").style.zIndex = 380;
+    map.createPane("outages").style.zIndex = 420;
+    map.createPane("outageMarkers").style.zIndex = 610;
+    map.createPane("markers").style.zIndex = 640;
+    watchTiles(map);
+    drawDistricts();
+    // Fractional zoom lets the whole city fill a phone screen.
+    map.options.zoomSnap = 0.25;
+    if (state.layers.districts) map.fitBounds(state.layers.districts.getBounds(), { padding: [6, 6] });
+    map.on("zoomend", renderOutages);
+    poll().then(function () {
+      document.documentElement.dataset.mapReady = "1";
+      schedulePoll();
+    });
+  }
+
+  bindSearch();
+  bindReport();
+
+  global.OutageMap = { init: init, state: state, poll: poll };
+})(window);

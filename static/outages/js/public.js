@@ -1,0 +1,235 @@
+/*
+ * Shared by the public pages: the client of the public API (integration contract v1 only:
+ * /api/v1/public/lookup, /api/v1/public/reports, /api/v1/public/reports/{reference}) and the
+ * rendering of an outage answer. Strings come from Django's JavaScript catalog (gettext) and
+ * from the page's json_script config (translated labels of statuses, categories, symptoms).
+ */
+(function (global) {
+  "use strict";
+
+  var gettext = global.gettext || function (s) { return s; };
+  var interpolate = global.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, k) { return String(obj[k]); });
+  };
+
+  function readJsonScript(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  var config = readJsonScript("map-config") || { labels: {}, api: {} };
+  var isEnglish = (config.language || document.documentElement.lang || "").indexOf("en") === 0;
+  var locale = isEnglish ? "en-GB" : "zh-CN";
+
+  // --- formatting ----------------------------------------------------------------------------
+
+  var numberFormat = new Intl.NumberFormat(locale);
+  var timeFormat = new Intl.DateTimeFormat(locale, {
+    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+    hour12: false
+  });
+  var clockFormat = new Intl.DateTimeFormat(locale, {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
+  });
+
+  function fmtNumber(n) { return n === null || n === undefined ? "–" : numberFormat.format(n); }
+
+  function fmtTime(iso) {
+    if (!iso) return null;
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? String(iso) : timeFormat.format(d);
+  }
+
+  function fmtClock(iso) {
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? "" : clockFormat.format(d);
+  }
+
+  // A label from the page's translated choices; codes we do not know are shown as sent.
+  function label(kind, code) {
+    if (code === null || code === undefined || code === "") return null;
+    if (typeof code === "object") {
+      // The API may send {code, name, name_en}.
+      return (isEnglish && code.name_en) || code.name || code.code || null;
+    }
+    var table = (config.labels || {})[kind] || {};
+    return table[code] || String(code);
+  }
+
+  // --- DOM helpers ---------------------------------------------------------------------------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === "text") node.textContent = attrs[k];
+        else if (k === "className") node.className = attrs[k];
+        else if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]);
+      });
+    }
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) return;
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function row(term, value) {
+    if (value === null || value === undefined || value === "") return null;
+    return el("div", { className: "kv" }, [el("dt", { text: term }), el("dd", { text: value })]);
+  }
+
+  // --- rendering an outage (lookup answer, report answer, tracking page) --------------------
+
+  function renderOutage(outage) {
+    var category = typeof outage.category === "object" && outage.category
+      ? outage.category.code : outage.category;
+    var box = el("div", { className: "outage-card cat-" + (category || "other") });
+    box.appendChild(el("p", { className: "outage-headline" }, [
+      el("span", { className: "badge cat-" + (category || "other"), text: label("category", outage.category) || gettext("停电") }),
+      " ",
+      el("strong", { text: label("status", outage.status) || "" })
+    ]));
+    var dl = el("dl", { className: "kvs" }, [
+      row(gettext("停电类型"), label("type", outage.type)),
+      row(gettext("停电原因"), label("cause", outage.cause) || gettext("正在查明")),
+      row(gettext("停电开始"), fmtTime(outage.started_at)),
+      row(gettext("预计恢复"), fmtTime(outage.etr) || gettext("正在评估")),
+      row(gettext("影响户数"), outage.customers_affected !== undefined && outage.customers_affected !== null
+        ? fmtNumber(outage.customers_affected) : null)
+    ]);
+    box.appendChild(dl);
+    if (outage.crew) {
+      box.appendChild(el("p", { className: "crew-line" }, [
+        el("span", { className: "swatch swatch-crew", "aria-hidden": "true" }),
+        interpolate(gettext("抢修队伍：%(status)s"), { status: label("crewStatus", outage.crew.status) || "" }, true)
+      ]));
+    }
+    if (outage.progress && outage.progress.length) {
+      var steps = el("ol", { className: "progress-steps", "aria-label": gettext("处理进度") });
+      outage.progress.forEach(function (step, i) {
+        steps.appendChild(el("li", { className: i === outage.progress.length - 1 ? "current" : "" }, [
+          el("span", { className: "step-status", text: label("status", step.status) }),
+          el("time", { datetime: step.at || "", text: fmtTime(step.at) || "" })
+        ]));
+      });
+      box.appendChild(steps);
+    }
+    return box;
+  }
+
+  function renderPlanned(planned) {
+    var section = el("div", { className: "planned" }, [el("h3", { text: gettext("未来 7 天计划停电") })]);
+    if (!planned || !planned.length) {
+      section.appendChild(el("p", { className: "muted", text: gettext("未来 7 天没有计划停电。") }));
+      return section;
+    }
+    var list = el("ul", { className: "planned-list" });
+    planned.forEach(function (p) {
+      list.appendChild(el("li", null, [
+        el("strong", { text: (fmtTime(p.starts_at) || "") + " – " + (fmtTime(p.ends_at) || "") }),
+        p.reason ? el("span", { text: String(p.reason) }) : null
+      ]));
+    });
+    section.appendChild(list);
+    return section;
+  }
+
+  // --- the API client ------------------------------------------------------------------------
+
+  // Normalises every outcome to {ok, status, data, error: {code, message, fields}}.
+  function request(url, options) {
+    options = options || {};
+    var headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+    return fetch(url, {
+      method: options.method || "GET",
+      headers: headers,
+      body: options.body,
+      signal: options.signal,
+      credentials: "same-origin"
+    }).then(function (resp) {
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        if (resp.ok) return { ok: true, status: resp.status, data: data, error: null };
+        var error = (data && data.error) || {};
+        return {
+          ok: false,
+          status: resp.status,
+          data: data,
+          error: {
+            code: error.code || "http_" + resp.status,
+            message: error.message || httpMessage(resp.status),
+            fields: error.fields || {}
+          }
+        };
+      });
+    }, function (err) {
+      if (err && err.name === "AbortError") throw err;
+      return {
+        ok: false, status: 0, data: null,
+        error: { code: "network", message: gettext("网络连接异常，请检查网络后重试。"), fields: {} }
+      };
+    });
+  }
+
+  function httpMessage(status) {
+    if (status === 429) return gettext("请求太频繁，请稍后再试。");
+    if (status === 404 || status === 405 || status === 501) return gettext("该服务暂不可用，请稍后再试或拨打 95598。");
+    if (status >= 500) return gettext("系统繁忙，请稍后重试。");
+    return gettext("请求未能完成，请检查输入。");
+  }
+
+  // A v4 UUID; crypto.randomUUID exists only in secure contexts (https, localhost).
+  function newKey() {
+    if (global.crypto && typeof global.crypto.randomUUID === "function") return global.crypto.randomUUID();
+    var b = new Uint8Array(16);
+    global.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  var api = {
+    lookup: function (q, signal) {
+      return request(config.api.lookup + "?q=" + encodeURIComponent(q), { signal: signal });
+    },
+    createReport: function (body, idempotencyKey, csrfToken) {
+      return request(config.api.reports, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: {
+          "Content-Type": "application/json",
+          "Idempotency-Key": idempotencyKey,
+          "X-CSRFToken": csrfToken || ""
+        }
+      });
+    },
+    getReport: function (reference) {
+      return request(config.api.report + encodeURIComponent(reference));
+    }
+  };
+
+  function isValidPhone(value) {
+    return new RegExp(config.phonePattern || "^1[3-9]\\d{9}$").test(String(value).replace(/\s+/g, ""));
+  }
+
+  global.OutagePublic = {
+    config: config,
+    isEnglish: isEnglish,
+    gettext: gettext,
+    interpolate: interpolate,
+    readJsonScript: readJsonScript,
+    fmtNumber: fmtNumber,
+    fmtTime: fmtTime,
+    fmtClock: fmtClock,
+    label: label,
+    el: el,
+    renderOutage: renderOutage,
+    renderPlanned: renderPlanned,
+    api: api,
+    newKey: newKey,
+    isValidPhone: isValidPhone
+  };
+})(window);
