@@ -28,7 +28,7 @@ def api_client() -> APIClient:
 def _user_with_role(username: str, role: str | None) -> User:
     user = User.objects.create_user(username=username, password="pass-for-tests-1")
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
