@@ -20,6 +20,41 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def ensure_reference_data() -> None:
+    """Re-load the rows that data migrations create (roles, taxonomy, SLA and pool policies).
+
+    Transactional tests end with a flush that empties every table, data migrations' rows
+    included; the next transactional test gets them back from here. (``serialized_rollback``
+    would do it too, but mixing it with plain transactional tests breaks on content types.)
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in roles.ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+    for module in (
+        "outages.migrations.0002_load_outage_taxonomy",
+        "workorders.migrations.0002_default_sla_and_pool_policies",
+    ):
+        try:
+            loader = import_module(module).load
+        except ModuleNotFoundError:
+            continue
+        loader(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -16,5 +16,34 @@ app = Celery("dispatch_center")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("dispatch"), Queue("analytics"))
 app.conf.task_default_queue = "default"
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # outages: start and end planned outages on time (sweepers; one task per due outage).
+    "outages-planned-start-due": {
+        "task": "outages.planned_outages_start_due",
+        "schedule": 60.0,
+    },
+    "outages-planned-restore-due": {
+        "task": "outages.planned_outages_restore_due",
+        "schedule": 60.0,
+    },
+    # outages: the roll-up's safety net under the debounced trigger; stuck reports.
+    "outages-rollup-sweep": {
+        "task": "outages.rollup_sweep",
+        "schedule": 30.0,
+    },
+    # outages: the public snapshot's safety net (changes publish it, throttled); the outbox.
+    "outages-snapshot-publish": {"task": "outages.snapshot_publish", "schedule": 300.0},
+    "outages-notifications-sweep": {"task": "outages.notifications_sweep", "schedule": 60.0},
+    # workorders: SLA marks, offer and pool expiry, the stuck-order sweeper, storm batches.
+    "workorders-sla-watch": {"task": "workorders.sla_watch", "schedule": 60.0},
+    "workorders-offers-expire": {"task": "workorders.offers_expire_due", "schedule": 15.0},
+    "workorders-pool-expire": {"task": "workorders.pool_expire_due", "schedule": 15.0},
+    "workorders-requeue-stuck": {"task": "workorders.requeue_stuck", "schedule": 30.0},
+    "workorders-storm-batch": {
+        "task": "workorders.dispatch_batch",
+        "schedule": 5.0,
+        "kwargs": {"only_in_storm": True},
+        "options": {"queue": "dispatch"},
+    },
+}
 app.autodiscover_tasks()

@@ -5,6 +5,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -13,12 +14,24 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/v1/", include("grids.api_urls")),
+    path("api/v1/", include("outages.api_urls")),
+    path("api/v1/", include("outages.public_api_urls")),
+    path("api/v1/", include("workorders.api_urls")),
+    # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
+    path("console/", include("workorders.urls")),
+    # Public subscriptions to outage updates and the unsubscribe page.
+    path("", include("outages.subscribe_urls")),
+    # The hotline agent's page.
+    path("agent/", include("outages.agent_urls")),
+    # The public outage map: /map/, /map/report/<ref>, the snapshot files.
+    path("", include("outages.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

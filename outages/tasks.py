@@ -82,3 +82,6 @@ def planned_outage_restore_task(outage_id: int) -> None:
 # The intake / roll-up tasks live in their own module; importing it here registers them with
 # Celery's autodiscovery (which imports ``<app>.tasks`` only).
 from outages import intake_tasks  # noqa: E402, F401
+
+from outages import snapshot_tasks  # noqa: E402, F401  # isort: skip
+from outages import notification_tasks  # noqa: E402, F401  # isort: skip

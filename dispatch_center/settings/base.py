@@ -182,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several fields are called "channel" (report channels, notification channels).
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationChannelEnum": "outages.models.Subscription.Channel",
+        "ReportChannelEnum": "outages.models.TroubleReport.Channel",
+    },
 }
 
 # --- Maps -----------------------------------------------------------------------------------
@@ -199,6 +204,100 @@ LEAFLET_CONFIG = {
         )
     ],
 }
+
+# --- Public outage map and its snapshot ----------------------------------------------------------
+# Tile layers the public map may use. Amap and Tencent draw their tiles in GCJ-02 ("datum"), so
+# the map's JS converts our WGS-84 data for display on them. MAP_TILE_PROVIDERS picks and orders
+# them (the first is shown; more than one adds a layer switcher), e.g. "amap,osm".
+_OSM_NAME, _OSM_URL, _OSM_OPTIONS = LEAFLET_CONFIG["TILES"][0]  # type: ignore[index]
+MAP_TILE_LAYERS = {
+    "osm": (_OSM_NAME, _OSM_URL, {**_OSM_OPTIONS, "datum": "wgs84"}),
+    "amap": (
+        _("高德地图"),
+        env.str(
+            "MAP_AMAP_TILE_URL",
+            default="https://webrd0{s}.is.autonavi.com/appmaptile"
+            "?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        ),
+        {"subdomains": "1234", "attribution": "&copy; 高德地图", "maxZoom": 18, "datum": "gcj02"},
+    ),
+    "tencent": (
+        _("腾讯地图"),
+        env.str(
+            "MAP_TENCENT_TILE_URL",
+            default="https://rt{s}.map.gtimg.com/tile?z={z}&x={x}&y={-y}&styleid=1000&scene=0",
+        ),
+        {"subdomains": "0123", "attribution": "&copy; 腾讯地图", "maxZoom": 18, "datum": "gcj02"},
+    ),
+}
+MAP_TILE_PROVIDERS = env.list("MAP_TILE_PROVIDERS", default=["osm"])
+if not MAP_TILE_PROVIDERS or set(MAP_TILE_PROVIDERS) - MAP_TILE_LAYERS.keys():
+    raise ImproperlyConfigured(f"MAP_TILE_PROVIDERS must list some of {sorted(MAP_TILE_LAYERS)}.")
+LEAFLET_CONFIG["TILES"] = [MAP_TILE_LAYERS[name] for name in MAP_TILE_PROVIDERS]
+LEAFLET_CONFIG["SCALE"] = "metric"
+# The published snapshot (outages/publishing.py): nginx or a CDN serves SNAPSHOT_DIR under
+# SNAPSHOT_URL_PREFIX (see deploy/nginx.conf); Django serves the same files there too, for the
+# embedded mode. The prefix may be an absolute CDN URL; Django then serves /snapshot/.
+SNAPSHOT_DIR = Path(env.str("SNAPSHOT_DIR", default=str(VAR_DIR / "snapshot")))
+SNAPSHOT_URL_PREFIX = env.str("SNAPSHOT_URL_PREFIX", default="/snapshot/")
+SNAPSHOT_KEEP = env.int("SNAPSHOT_KEEP", default=5)
+# At most one publish per this many seconds (a change in between is published at its end).
+SNAPSHOT_MIN_INTERVAL = env.int("SNAPSHOT_MIN_INTERVAL", default=30)
+# How often the map page checks current.json for a new version.
+MAP_POLL_SECONDS = env.int("MAP_POLL_SECONDS", default=30)
+
+# --- Work orders and dispatch (workorders.services.common reads these) ----------------------
+# A crew must accept an offered order within this time, or it is offered to the next crew.
+WORKORDERS_ACCEPT_TIMEOUT_SECONDS = env.int("WORKORDERS_ACCEPT_TIMEOUT_SECONDS", default=300)
+# Storm mode: above this many orders waiting, non-urgent ones are matched in batches.
+WORKORDERS_STORM_THRESHOLD = env.int("WORKORDERS_STORM_THRESHOLD", default=30)
+# How long the storm batch collects orders before matching them (longer: bigger, better
+# matched batches; shorter: less waiting).
+WORKORDERS_BATCH_DELAY_SECONDS = env.float("WORKORDERS_BATCH_DELAY_SECONDS", default=0.3)
+# The sweeper re-queues an order still waiting this long after its last dispatch request.
+WORKORDERS_DISPATCH_STALE_SECONDS = env.int("WORKORDERS_DISPATCH_STALE_SECONDS", default=60)
+# Grab pool time to live when no pool policy sets one.
+WORKORDERS_POOL_TTL_SECONDS = env.int("WORKORDERS_POOL_TTL_SECONDS", default=300)
+WORKORDERS_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+WORKORDERS_CLOSE_ON_CONFIRMED_VISIT = True
+
+# --- Trouble report intake and the roll-up (outages.services.intake / rollup_run) ----------------
+# Storm mode: the roll-up engine's storm settings (longer window, lower call-in rate).
+OUTAGE_ROLLUP_STORM_MODE = env.bool("OUTAGE_ROLLUP_STORM_MODE", default=False)
+OUTAGE_ROLLUP_MODE = env.str("OUTAGE_ROLLUP_MODE", default="likelihood")  # or "rules"
+# After an intake commits, one roll-up run is queued this many seconds later (debounce).
+OUTAGE_ROLLUP_DEBOUNCE_SECONDS = env.float("OUTAGE_ROLLUP_DEBOUNCE_SECONDS", default=3.0)
+OUTAGE_INTAKE_TRIGGER_ROLLUP = env.bool("OUTAGE_INTAKE_TRIGGER_ROLLUP", default=True)
+# A lone report waits this long for neighbours' calls before a premise visit is requested.
+OUTAGE_ROLLUP_SINGLE_PREMISE_DELAY = env.int("OUTAGE_ROLLUP_SINGLE_PREMISE_DELAY", default=180)
+# Switching devices that report to SCADA: while energised and closed, nothing at or above
+# them is predicted from calls.
+OUTAGE_ROLLUP_TELEMETERED_KINDS = env.list(
+    "OUTAGE_ROLLUP_TELEMETERED_KINDS", default=["breaker", "recloser"]
+)
+# Coordinates resolve to the nearest service point within this distance.
+OUTAGE_INTAKE_NEAREST_METERS = env.float("OUTAGE_INTAKE_NEAREST_METERS", default=150.0)
+# A call from a customer restored this recently (or in a still-active outage) opens a nested one.
+OUTAGE_INTAKE_NESTED_WINDOW_MINUTES = env.int("OUTAGE_INTAKE_NESTED_WINDOW_MINUTES", default=240)
+# The public address look-up's answers stay cached this long (and until an outage changes).
+PUBLIC_LOOKUP_CACHE_SECONDS = env.int("PUBLIC_LOOKUP_CACHE_SECONDS", default=30)
+
+# --- Snapshot wiring and notifications to the public (outages.snapshot, .notifications) ------
+# Publish the snapshot after outage changes (throttled by SNAPSHOT_MIN_INTERVAL); beat also
+# publishes every few minutes as a safety net.
+SNAPSHOT_AUTO_PUBLISH = env.bool("SNAPSHOT_AUTO_PUBLISH", default=True)
+# Absolute links in messages (unsubscribe) start with this.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The class that delivers notifications (send(recipient, subject, body)); per channel overrides
+# in NOTIFICATION_SENDERS, e.g. {"email": "outages.notifications.EmailSender"}.
+NOTIFICATION_SENDER = env.str("NOTIFICATION_SENDER", default="outages.notifications.LoggingSender")
+NOTIFICATION_SENDERS: dict[str, str] = {}
+NOTIFICATION_MAX_NEW_SUBSCRIPTIONS_PER_DAY = env.int(
+    "NOTIFICATION_MAX_NEW_SUBSCRIPTIONS_PER_DAY", default=10
+)
+NOTIFICATION_ADDRESS_SUBSCRIPTION_DAYS = env.int(
+    "NOTIFICATION_ADDRESS_SUBSCRIPTION_DAYS", default=30
+)
 
 LOGGING = {
     "version": 1,

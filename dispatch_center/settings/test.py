@@ -5,6 +5,8 @@ real Redis broker (see ``conftest.py``).
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dispatch_center")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,3 +34,7 @@ REST_FRAMEWORK = {
 # Serve static files from the app folders; no collectstatic in tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Other apps' tests change outages all the time: no snapshot files on every change, and none
+# under var/ (the tests of the snapshot wiring turn it on with their own directory).
+SNAPSHOT_AUTO_PUBLISH = False
+SNAPSHOT_DIR = Path(tempfile.gettempdir()) / f"dc-test-snapshot-{os.getpid()}"

@@ -11,7 +11,7 @@ from outages.models import Outage, OutageEvent
 from outages.tests.factories import OutageFactory
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("to", [Outage.Status.CREW_DISPATCHED, Outage.Status.RESTORED])
 def test_concurrent_transitions_exactly_one_wins(to):
     if connection.vendor != "postgresql":

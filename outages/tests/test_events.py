@@ -29,7 +29,7 @@ def test_events_wait_for_commit(event_log, django_capture_on_commit_callbacks):
         assert json.loads(json.dumps(body)) == body
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_events_are_not_delivered_on_rollback(event_log):
     outage = OutageFactory(status=Outage.Status.PREDICTED, type=outage_type("fault_mv_feeder"))
 

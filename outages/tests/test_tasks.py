@@ -1,7 +1,7 @@
 """The planned-outage sweepers, with a real Celery worker on the Redis broker.
 
-Transactional tests flush the tables afterwards; ``serialized_rollback`` puts back what the
-data migrations loaded (taxonomy, role groups) for the tests that follow.
+Transactional tests flush the tables afterwards; the root conftest re-loads the rows of the
+data migrations (taxonomy, role groups, policies) before each transactional test.
 """
 
 import time
@@ -51,7 +51,7 @@ def _move_window(outage, start, end):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_beat_sweepers_start_and_restore_a_planned_outage(celery_worker):
     net = build_network()
     outage = services.planned_outage_publish_notice(outage=_planned(net), actor=None)
@@ -71,7 +71,7 @@ def test_beat_sweepers_start_and_restore_a_planned_outage(celery_worker):
     assert Outage.objects.get(pk=outage.pk).customers_restored == 6
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sweeper_and_task_are_safe_to_run_twice():
     net = build_network()
     outage = _planned(net)
@@ -87,7 +87,7 @@ def test_sweeper_and_task_are_safe_to_run_twice():
     planned_outage_start_task.delay(outage.pk + 1000)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sweepers_leave_outages_that_are_not_due():
     net = build_network()
     outage = _planned(net)

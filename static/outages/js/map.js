@@ -161,6 +161,7 @@
       if (kv[1]) dl.appendChild(el("div", { className: "kv" }, [el("dt", { text: kv[0] }), el("dd", { text: kv[1] })]));
     });
     box.appendChild(dl);
+    box.appendChild(P.renderSubscribe({ outage_id: props.id }));
     return box;
   }
 
@@ -455,12 +456,14 @@
     if (match.outage) {
       box.appendChild(el("p", { className: "answer answer-out", text: gettext("该地址目前处于停电中。") }));
       box.appendChild(P.renderOutage(match.outage));
+      box.appendChild(P.renderSubscribe({ outage_id: match.outage.id }));
       box.appendChild(el("p", { className: "muted small", text: gettext("已知停电无需重复报修；如有其他异常仍可报修。") }));
       box.appendChild(reportButton(gettext("报告其他问题"), "btn-outline"));
     } else {
       box.appendChild(el("p", { className: "answer answer-ok", text: gettext("此地址暂无已知停电。") }));
       box.appendChild(el("p", { className: "muted", text: gettext("如果您家中停电，请报修，我们会尽快处理。") }));
       box.appendChild(reportButton(gettext("我要报修"), "btn-primary"));
+      box.appendChild(P.renderSubscribe({ address: match.address }, gettext("订阅该地址的停电通知")));
     }
     box.appendChild(P.renderPlanned(match.planned));
     box.hidden = false;

@@ -211,6 +211,84 @@
     }
   };
 
+  // --- subscribing to updates (POST /api/v1/public/subscriptions) ----------------------------
+
+  var SUBSCRIBE_URL = (config.api && config.api.subscribe) || "/api/v1/public/subscriptions";
+  var subscribeCount = 0;
+
+  // A collapsed form that subscribes a phone (SMS) or an e-mail address to target, which is
+  // {outage_id: id} or {address: text}. The answer shows the contact masked, never in full.
+  function renderSubscribe(target, title) {
+    var n = ++subscribeCount;
+    var box = el("details", { className: "subscribe" });
+    box.appendChild(el("summary", { text: title || gettext("订阅停电进展通知") }));
+    var form = el("form", { className: "subscribe-form", novalidate: "novalidate" });
+    var channels = el("div", { className: "subscribe-channels", role: "radiogroup", "aria-label": gettext("通知方式") });
+    [["sms", gettext("短信")], ["email", gettext("电子邮件")]].forEach(function (c, i) {
+      var input = el("input", { type: "radio", name: "channel", value: c[0] });
+      if (i === 0) input.checked = true;
+      channels.appendChild(el("label", { className: "subscribe-channel" }, [input, el("span", { text: c[1] })]));
+    });
+    form.appendChild(channels);
+    var inputId = "subscribe-contact-" + n;
+    var contact = el("input", {
+      id: inputId, name: "contact", type: "tel", inputmode: "tel", autocomplete: "tel", maxlength: "254",
+      placeholder: gettext("手机号码")
+    });
+    var row = el("div", { className: "subscribe-row" }, [
+      el("label", { className: "visually-hidden", "for": inputId, text: gettext("手机号码或电子邮件") }),
+      contact,
+      el("button", { type: "submit", className: "btn btn-small subscribe-submit", text: gettext("订阅") })
+    ]);
+    form.appendChild(row);
+    var status = el("p", { className: "subscribe-status", role: "status", "aria-live": "polite" });
+    form.appendChild(status);
+    form.appendChild(el("p", { className: "muted small", text: gettext("预计恢复时间变化和恢复供电时通知您；可随时退订。") }));
+    box.appendChild(form);
+
+    function channel() { return form.querySelector('input[name="channel"]:checked').value; }
+    form.querySelectorAll('input[name="channel"]').forEach(function (r) {
+      r.addEventListener("change", function () {
+        var email = channel() === "email";
+        contact.type = email ? "email" : "tel";
+        contact.setAttribute("inputmode", email ? "email" : "tel");
+        contact.setAttribute("autocomplete", email ? "email" : "tel");
+        contact.placeholder = email ? gettext("电子邮件地址") : gettext("手机号码");
+      });
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var value = contact.value.trim();
+      status.classList.remove("error");
+      if (!value) {
+        status.textContent = gettext("请填写接收通知的号码或邮箱。");
+        status.classList.add("error");
+        return;
+      }
+      var body = Object.assign({ channel: channel(), language: isEnglish ? "en" : "zh-hans" }, target);
+      body[channel() === "email" ? "email" : "phone"] = value.replace(channel() === "email" ? /^\s+|\s+$/g : /\s+/g, "");
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      request(SUBSCRIBE_URL, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json" }
+      }).then(function (res) {
+        button.disabled = false;
+        if (res.ok) {
+          status.textContent = (res.data && res.data.message) || gettext("订阅成功。");
+          contact.value = "";
+          return;
+        }
+        var fields = res.error.fields || {};
+        var messages = Object.keys(fields).map(function (k) { return [].concat(fields[k]).join(" "); });
+        status.textContent = messages.length ? messages.join(" ") : res.error.message;
+        status.classList.add("error");
+      });
+    });
+    return box;
+  }
+
   function isValidPhone(value) {
     return new RegExp(config.phonePattern || "^1[3-9]\\d{9}$").test(String(value).replace(/\s+/g, ""));
   }
@@ -228,6 +306,7 @@
     el: el,
     renderOutage: renderOutage,
     renderPlanned: renderPlanned,
+    renderSubscribe: renderSubscribe,
     api: api,
     newKey: newKey,
     isValidPhone: isValidPhone

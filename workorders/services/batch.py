@@ -1,0 +1,152 @@
+"""Storm mode: when more orders wait than ``WORKORDERS_STORM_THRESHOLD``, the non-urgent
+ones are matched all at once by the dispatch module's minimum-cost assignment
+(``plan_dispatch``), respecting crews' spare capacity. A debounced task runs the batch (one at a
+time); urgent orders never wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from workorders import dispatching, selectors
+from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder
+
+from . import common
+from .assign import Mode, Pick, _apply_picks, _crew_names, dispatch_policy
+from .dispatch import _dispatch_one
+
+logger = logging.getLogger(__name__)
+
+BATCH_LOCK_KEY = "workorders:dispatch-batch-running"
+
+
+def work_orders_dispatch_batch(*, now: datetime | None = None) -> dict[str, int]:
+    """Match every waiting non-urgent order to crews at once (storm mode).
+
+    One batch runs at a time (a cache lock). Orders with refusals are dispatched one by one
+    (the batch solver knows no per-order exclusions); the rest go through ``plan_dispatch``
+    (minimum-cost assignment in batches of ``batch_size``, respecting spare capacity) and are
+    assigned ``batch_size`` per transaction, so the first are committed early. Orders left
+    without a crew get one "no crew" decision and are retried by the next batch or the
+    sweeper. Returns counts for the log.
+    """
+    if not cache.add(BATCH_LOCK_KEY, 1, timeout=300):
+        # Another batch is running. Orders that deferred to this one must not wait for beat:
+        # ask for the next batch, which runs after the delay (or skips and asks again).
+        cache.delete(common.BATCH_SCHEDULED_KEY)
+        common.schedule_batch()
+        return {"skipped": 1}
+    try:
+        cache.delete(common.BATCH_SCHEDULED_KEY)
+        return _run_batch(now or timezone.now())
+    finally:
+        cache.delete(BATCH_LOCK_KEY)
+
+
+def _run_batch(now: datetime) -> dict[str, int]:
+    waiting = list(
+        WorkOrder.objects.filter(status__in=WorkOrder.NEEDS_DISPATCH)
+        .select_related("grid", "skill_needed")
+        .order_by("pk")[:5000]
+    )
+    waiting = [o for o in waiting if not o.is_urgent]
+    stats = {"orders": len(waiting), "assigned": 0, "unassigned": 0, "batches": 0}
+    if not waiting:
+        return stats
+    refused = set(
+        DispatchRefusal.objects.filter(order_id__in=[o.pk for o in waiting]).values_list(
+            "order_id", flat=True
+        )
+    )
+    states = selectors.crew_states_for_dispatch()
+    singles = [o for o in waiting if o.pk in refused]
+    by_id: dict[int, WorkOrder] = {}
+    requests = []
+    for order in waiting:
+        if order.pk in refused:
+            continue
+        request = selectors.work_order_dispatch_request(order)
+        if request is None:
+            singles.append(order)
+            continue
+        by_id[order.pk] = order
+        requests.append(request)
+    policy = dispatch_policy()
+    result = dispatching.plan_dispatch(requests, states, now=now, policy=policy)
+    stats["batches"] = result.batches
+    names = _crew_names({a.crew_id for a in result.assignments})
+    picks = []
+    for a in result.assignments:
+        candidates = [c.as_dict() for c in a.alternatives] or [a.candidate.as_dict()]
+        if not any(c["crew_id"] == a.crew_id for c in candidates):
+            candidates.insert(0, a.candidate.as_dict())
+        for c in candidates:
+            c["crew_code"], c["crew_name"] = names.get(c["crew_id"], ("", ""))
+        picks.append(
+            Pick(
+                order=by_id[a.order_id],
+                crew_id=a.crew_id,
+                candidates=candidates,
+                data={
+                    "storm": result.storm,
+                    "module_mode": a.mode,
+                    "chosen": a.candidate.as_dict(),
+                },
+            )
+        )
+    step = policy.batch_size
+    for start in range(0, len(picks), step):
+        with transaction.atomic():
+            applied = _apply_picks(picks[start : start + step], mode=Mode.BATCH)
+        stats["assigned"] += len(applied.done)
+    _record_batch_unassigned(result.unassigned, by_id)
+    stats["unassigned"] = len(result.unassigned)
+    # Orders with refusals, or without a location of their own, go one by one; their crew
+    # states are reloaded because the batch just used capacity.
+    if singles:
+        fresh = selectors.crew_states_for_dispatch()
+        for order in singles:
+            if _dispatch_one(order, now=now, states=fresh) is not None:
+                stats["assigned"] += 1
+                fresh = selectors.crew_states_for_dispatch()
+    logger.info("dispatch batch: %s", stats)
+    return stats
+
+
+def _record_batch_unassigned(
+    unassigned: Sequence[dispatching.Unassigned], by_id: dict[int, WorkOrder]
+) -> None:
+    if not unassigned:
+        return
+    now = timezone.now()
+    ids = [u.order_id for u in unassigned]
+    WorkOrder.objects.filter(pk__in=ids, status__in=WorkOrder.NEEDS_DISPATCH).update(
+        dispatch_requested_at=now
+    )
+    already = set(
+        DispatchDecision.objects.filter(
+            order_id__in=ids, crew__isnull=True, at__gte=F("order__waiting_since")
+        ).values_list("order_id", flat=True)
+    )
+    DispatchDecision.objects.bulk_create(
+        [
+            DispatchDecision(
+                order=by_id[u.order_id],
+                crew=None,
+                mode=Mode.BATCH,
+                outcome=u.reason,
+                filtered_out=[],
+                data={"filtered_counts": dict(u.filtered_counts)},
+                at=now,
+            )
+            for u in unassigned
+            if u.order_id not in already
+        ]
+    )
