@@ -105,7 +105,11 @@ def _page_context(request: HttpRequest, form: CallForm | None = None) -> dict[st
             customer = None
         context["customer"] = customer
         if customer is not None:
-            phone = q if is_valid_phone(q.replace(" ", "")) else customer.service_point.phone
+            # The number searched for is the caller's, unless it was the account number
+            # (account numbers look like landlines).
+            typed = q.replace(" ", "")
+            sp = customer.service_point
+            phone = typed if is_valid_phone(typed) and typed != sp.account_no else sp.phone
             context["form"] = form or CallForm(
                 initial={"service_point": customer.service_point.pk, "caller_phone": phone}
             )

@@ -46,9 +46,16 @@ def incr_window(key: str, *, ttl: int) -> int:
     return count
 
 
-def add_flag(key: str, *, ttl: int) -> bool:
-    """Set ``key`` for ``ttl`` seconds unless it is set; True when this call set it."""
+def set_once(key: str, value: int, *, ttl: int) -> int | None:
+    """Set ``key`` to ``value`` for ``ttl`` seconds unless it is set, in one round trip.
+
+    Returns None when this call set it, else the value already there (Redis ``SET NX GET``).
+    """
     backend, client = _client()
     if client is None:
-        return bool(backend.add(key, 1, timeout=ttl))
-    return bool(client.set(backend.make_and_validate_key(key), 1, nx=True, ex=ttl))
+        if backend.add(key, value, timeout=ttl):
+            return None
+        current = backend.get(key)
+        return int(current) if current is not None else value
+    old = client.set(backend.make_and_validate_key(key), value, nx=True, ex=ttl, get=True)
+    return None if old is None else int(old)

@@ -83,7 +83,8 @@ class PublicRateThrottle(BaseThrottle):
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         if not rate:
             return True
-        limit, period = SimpleRateThrottle.parse_rate(self, str(rate))  # type: ignore[arg-type]
+        parsed_limit, parsed_period = SimpleRateThrottle.parse_rate(self, str(rate))  # type: ignore[arg-type]
+        limit, period = int(parsed_limit or 0), int(parsed_period or 1)
         now = self.timer()
         window = int(now // period)
         key = f"throttle_{self.scope}_{self.get_ident(request)}_{window}"

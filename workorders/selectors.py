@@ -425,23 +425,38 @@ def pool_orders_for_crew(*, crew: Crew, now: datetime | None = None) -> list[Poo
         return []
     skills = set(crew.skills.values_list("code", flat=True))
     policies = list(PoolPolicy.objects.all())
-    entries = []
-    for order in orders:
-        if order.skill_needed is not None and order.skill_needed.code not in skills:
-            continue
-        lat, lng = order.lat, order.lng
-        if lat is None or lng is None:
-            continue
-        distance = float(dispatching.haversine_km(lat, lng, crew.last_lat, crew.last_lng))
-        radius = _radius(order, policies)
-        if distance > radius and crew.pk not in (order.pool_audience or []):
-            continue
-        bonus = dispatching.grab_bonus_points(
-            waiting_since=order.waiting_since or order.created_at, now=now
-        )
-        entries.append(PoolEntry(order, distance, bonus))
+    entries = [
+        entry
+        for order in orders
+        if (entry := _pool_entry(order, crew, skills, policies, now)) is not None
+    ]
     entries.sort(key=lambda e: (-e.bonus_points, e.distance_km, e.order.pk))
     return entries
+
+
+def pool_entry_for_crew(*, order: WorkOrder, crew: Crew, now: datetime) -> PoolEntry | None:
+    """``order`` as ``crew`` would see it in the pool (distance, bonus), or None when it is
+    out of the crew's reach (radius, skill, no position), whatever the order's status."""
+    if crew.last_lat is None or crew.last_lng is None:
+        return None
+    skills = set(crew.skills.values_list("code", flat=True))
+    return _pool_entry(order, crew, skills, list(PoolPolicy.objects.all()), now)
+
+
+def _pool_entry(
+    order: WorkOrder, crew: Crew, skills: set[str], policies: list[PoolPolicy], now: datetime
+) -> PoolEntry | None:
+    if order.skill_needed is not None and order.skill_needed.code not in skills:
+        return None
+    if order.lat is None or order.lng is None or crew.last_lat is None or crew.last_lng is None:
+        return None
+    distance = float(dispatching.haversine_km(order.lat, order.lng, crew.last_lat, crew.last_lng))
+    if distance > _radius(order, policies) and crew.pk not in (order.pool_audience or []):
+        return None
+    bonus = dispatching.grab_bonus_points(
+        waiting_since=order.waiting_since or order.created_at, now=now
+    )
+    return PoolEntry(order, distance, bonus)
 
 
 def _radius(order: WorkOrder, policies: list[PoolPolicy]) -> float:

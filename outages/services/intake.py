@@ -244,19 +244,15 @@ def _open_interruptions(service_point_id: int) -> list[tuple[datetime | None, in
 
 @cache
 def _open_interruptions_sql() -> str:
-    qn = connection.ops.quote_name
-    i, o = Interruption._meta, Outage._meta
-
-    def col(meta: Any, name: str) -> str:
-        return qn(meta.get_field(name).column)
-
+    outage_fk = _col(Interruption, "outage")
     # Only quoted names from the models are interpolated; the value goes as a parameter.
     return (
-        f"SELECT i.{col(i, 'ended_at')}, i.{col(i, 'outage')}, o.{col(o, 'status')} "  # noqa: S608
-        f"FROM {qn(i.db_table)} i JOIN {qn(o.db_table)} o "
-        f"ON o.{col(o, 'id')} = i.{col(i, 'outage')} "
-        f"WHERE i.{col(i, 'service_point')} = %s AND i.{col(i, 'started_at')} IS NOT NULL "
-        "LIMIT 100"
+        f"SELECT i.{_col(Interruption, 'ended_at')}, i.{outage_fk}, "  # noqa: S608
+        f"o.{_col(Outage, 'status')} "
+        f"FROM {_table(Interruption)} i JOIN {_table(Outage)} o "
+        f"ON o.{_col(Outage, 'id')} = i.{outage_fk} "
+        f"WHERE i.{_col(Interruption, 'service_point')} = %s "
+        f"AND i.{_col(Interruption, 'started_at')} IS NOT NULL LIMIT 100"
     )
 
 
@@ -488,11 +484,9 @@ def service_point_for_account(account_no: str) -> ServicePoint | None:
     of a storm (bench/intake_throughput.py). The instance carries its id and transformer only.
     """
     ident = normalize_identifier(account_no) or account_no.strip()
-    meta = ServicePoint._meta
-    qn = connection.ops.quote_name
     sql = (
-        f"SELECT {qn(meta.pk.column)}, {qn(meta.get_field('transformer').column)} "  # noqa: S608
-        f"FROM {qn(meta.db_table)} WHERE {qn(meta.get_field('account_no').column)} = %s"
+        f"SELECT {_col(ServicePoint, 'id')}, {_col(ServicePoint, 'transformer')} "  # noqa: S608
+        f"FROM {_table(ServicePoint)} WHERE {_col(ServicePoint, 'account_no')} = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ident])
@@ -539,22 +533,17 @@ def _exact_address(norm: str, district: str | None) -> list[tuple[int, int]]:
     Plain SQL on the ``address_norm`` index: the common case of a caller typing the whole
     address costs one cheap query instead of the search's tiers.
     """
-    qn = connection.ops.quote_name
-    sp, d = ServicePoint._meta, District._meta
-
-    def col(meta: Any, name: str) -> str:
-        return qn(meta.get_field(name).column)
-
     join, params = "", [norm]
     if district:
         join = (
-            f" JOIN {qn(d.db_table)} d ON d.{col(d, 'id')} = s.{col(sp, 'district')}"
-            f" AND d.{col(d, 'name')} = %s"
+            f" JOIN {_table(District)} d ON d.{_col(District, 'id')} = "
+            f"s.{_col(ServicePoint, 'district')} AND d.{_col(District, 'name')} = %s"
         )
         params = [district, norm]
     sql = (
-        f"SELECT s.{col(sp, 'id')}, s.{col(sp, 'transformer')} "  # noqa: S608
-        f"FROM {qn(sp.db_table)} s{join} WHERE s.{col(sp, 'address_norm')} = %s LIMIT 2"
+        f"SELECT s.{_col(ServicePoint, 'id')}, s.{_col(ServicePoint, 'transformer')} "  # noqa: S608
+        f"FROM {_table(ServicePoint)} s{join} "
+        f"WHERE s.{_col(ServicePoint, 'address_norm')} = %s LIMIT 2"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -591,21 +580,24 @@ def service_point_nearest(
 
 @cache
 def _nearest_sql() -> str:
-    qn = connection.ops.quote_name
-    meta = ServicePoint._meta
-
-    def col(name: str) -> str:
-        return qn(meta.get_field(name).column)
-
-    lat, lng = col("lat"), col("lng")
+    lat, lng, pk = _col(ServicePoint, "lat"), _col(ServicePoint, "lng"), _col(ServicePoint, "id")
     # Only quoted names from the model are interpolated; values go as parameters.
     return (
-        f"SELECT {col('id')}, {col('transformer')}, "  # noqa: S608
+        f"SELECT {pk}, {_col(ServicePoint, 'transformer')}, "  # noqa: S608
         f"({lat} - %s) * ({lat} - %s) + ({lng} - %s) * %s * ({lng} - %s) * %s AS d2 "
-        f"FROM {qn(meta.db_table)} "
+        f"FROM {_table(ServicePoint)} "
         f"WHERE {lat} >= %s AND {lat} <= %s AND {lng} >= %s AND {lng} <= %s "
-        f"ORDER BY d2, {col('id')} LIMIT 1"
+        f"ORDER BY d2, {pk} LIMIT 1"
     )
+
+
+def _col(model: Any, name: str) -> str:
+    """The quoted column of ``model``'s field ``name`` (for the plain-SQL reads above)."""
+    return str(connection.ops.quote_name(model._meta.get_field(name).column))
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
 @cache

@@ -82,19 +82,19 @@ def rollup_config() -> RollupConfig:
     return RollupConfig(mode=mode)
 
 
-# monotonic() until which a run queued by this process will still read new reports.
+# monotonic() until which a queued run will still read what this process commits.
 _queued_until = 0.0
 
 
 def rollup_request() -> None:
     """Queue one roll-up run ``OUTAGE_ROLLUP_DEBOUNCE_SECONDS`` from now, unless one is queued.
 
-    Called after an intake commits. The cache key is taken with ``add`` (atomic in Redis), so
-    a burst of calls queues one run; the run deletes the key before reading the reports, so a
-    report committed during a run queues the next one. A process that queued a run skips the
-    cache for the first half of its countdown: that run has not started yet and will read
-    what this process commits meanwhile (half, for clock skew between hosts). Never raises:
-    a broker outage must not fail the caller's request (the beat sweeper runs it anyway).
+    Called after an intake commits. The cache key holds the queued run's start time and is
+    set only if absent (atomic in Redis), so a burst of calls queues one run; the run deletes
+    the key before reading the reports, so a report committed during a run queues the next.
+    Until half the time left before that start (half, for clock skew between hosts) a
+    process skips the cache: the run has not started and will read what it commits. Never
+    raises: a broker outage must not fail the caller's request (the sweeper runs it anyway).
     """
     global _queued_until
     if not getattr(settings, "OUTAGE_INTAKE_TRIGGER_ROLLUP", True):
@@ -107,10 +107,13 @@ def rollup_request() -> None:
     if not eager and now < _queued_until:
         return
     try:
+        starts_ms = int((time.time() + delay) * 1000)
         # The key outlives the countdown so a lost message does not block later runs for long.
-        if cache_client.add_flag(DEBOUNCE_KEY, ttl=max(int(delay * 4), 10)):
+        queued = cache_client.set_once(DEBOUNCE_KEY, starts_ms, ttl=max(int(delay * 4), 10))
+        if queued is None:
             rollup_run_task.apply_async(countdown=delay)
-            _queued_until = now + delay / 2
+            queued = starts_ms
+        _queued_until = now + max(queued / 1000 - time.time(), 0) / 2
     except Exception:
         logger.exception("Could not queue the roll-up; the sweeper will run it")
 

@@ -272,3 +272,22 @@ def test_start_page_lists_what_is_out_and_my_latest_calls(client, hotline_agent,
     page = response.content.decode()
     assert f"#{outage.pk}" in page
     assert sp.address in page
+
+
+def test_searching_by_account_prefills_the_customers_phone_not_the_account(
+    client, hotline_agent, network
+):
+    sp = network.sps["T1"][2]
+    client.force_login(hotline_agent)
+    response = client.get(URL, {"q": sp.account_no, "sp": sp.pk})
+    assert response.context["form"].initial["caller_phone"] == sp.phone
+
+
+def test_english_page_names_types_and_causes_in_english(client, hotline_agent, network):
+    outage = _declare(network, cause=outage_cause("cable_fault"))
+    sp = network.sps["T1"][0]
+    client.force_login(hotline_agent)
+    client.cookies["django_language"] = "en"
+    page = client.get(URL, {"sp": sp.pk}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{outage.type.name_en} <span" in page
+    assert f"<dd>{outage.cause.name_en}</dd>" in page

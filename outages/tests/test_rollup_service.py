@@ -26,6 +26,7 @@ R = TroubleReport.Status
 def _fresh_state():
     rollup_service.rollup_topology_invalidate()
     cache.delete(rollup_service.DEBOUNCE_KEY)
+    rollup_service._queued_until = 0.0
     yield
     rollup_service.rollup_topology_invalidate()
 
@@ -197,6 +198,40 @@ def test_topology_is_cached_and_rebuilt_after_switching(network, django_assert_n
 
 
 # --- the trigger and the sweeper on a real worker -------------------------------------------
+
+
+def test_a_burst_of_commits_queues_one_run(monkeypatch):
+    from outages.intake_tasks import rollup_run_task
+
+    sent = []
+    clock = [1000.0]
+    monkeypatch.setattr(rollup_run_task, "apply_async", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(rollup_service.time, "monotonic", lambda: clock[0])
+    rollup_run_task.app.conf.task_always_eager = False  # as with a broker and workers
+    try:
+        # A burst of intake commits, across the countdown
+        for _ in range(10):
+            rollup_service.rollup_request()
+            clock[0] += 0.5
+        assert sent == [{"countdown": 3.0}]
+        assert cache.get(rollup_service.DEBOUNCE_KEY) is not None
+        # When the run starts it clears the key: the next commit queues the next run
+        rollup_service.rollup_request_clear()
+        clock[0] += 10
+        rollup_service.rollup_request()
+        assert len(sent) == 2
+    finally:
+        rollup_run_task.app.conf.task_always_eager = True
+
+
+def test_the_trigger_never_fails_the_caller(monkeypatch):
+    from outages.intake_tasks import rollup_run_task
+
+    def down(**kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(rollup_run_task, "apply_async", down)
+    rollup_service.rollup_request()  # logged, not raised
 
 
 def _wait_for_outage(timeout=25.0):

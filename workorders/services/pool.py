@@ -133,10 +133,9 @@ def _claim(*, order_id: int, crew: Crew, actor: User | None) -> WorkOrder:
         raise Conflict(_("班组不在班，不能抢单。"), code="crew_off_duty")
     if order.skill_needed_id and not locked.skills.filter(pk=order.skill_needed_id).exists():
         raise Conflict(_("班组缺少该工单所需技能。"), code="missing_skill")
-    entry = next(
-        (e for e in selectors.pool_orders_for_crew(crew=locked, now=now) if e.order.pk == order.pk),
-        None,
-    )
+    # Range from the order as loaded: another crew may win meanwhile, and the loser must
+    # hear "already taken", not "out of range".
+    entry = selectors.pool_entry_for_crew(order=order, crew=locked, now=now)
     if entry is None:
         raise Conflict(_("班组不在该工单的抢单范围内。"), code="out_of_range")
     if common.crew_open_counts([locked.pk]).get(locked.pk, 0) >= locked.capacity:
