@@ -108,8 +108,14 @@ def service_point_search(*, q: str, limit: int = 10) -> list[SearchHit]:
         return _load(found)
     base = ServicePoint.objects.all()
     if parsed.district:
-        district_id = District.objects.filter(name=parsed.district).values_list("pk", flat=True)
-        base = base.filter(district_id__in=list(district_id))
+        district_ids = list(
+            District.objects.filter(name=parsed.district).values_list("pk", flat=True)
+        )
+        if not district_ids:
+            # A district this city does not have: nothing can match (and an empty IN list
+            # would make the raw-SQL paths below fail).
+            return _load(found)
+        base = base.filter(district_id__in=district_ids)
     _address_matches(base, fragment, found, limit)
     return _load(found)
 

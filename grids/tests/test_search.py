@@ -230,3 +230,10 @@ def test_time_budget_cancels_only_the_slow_statement(futian):
         assert cursor.fetchone()[0] == "on"
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.django_db
+def test_query_naming_a_district_the_city_does_not_have_returns_nothing():
+    from grids.selectors import service_point_search
+
+    assert service_point_search(q="深圳市福田区华强北路", limit=5) == []
