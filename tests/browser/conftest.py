@@ -110,7 +110,39 @@ class BrowserPage:
         self.page.goto(self.base_url + path)
 
     def wait_for_map(self) -> None:
+        """Wait until the snapshot is drawn and the map has finished fitting the city."""
         self.page.wait_for_function("document.documentElement.dataset.mapReady === '1'")
+
+    def wait_for_map_idle(self, outage_layer: str | None = None) -> None:
+        """Wait until the map stands still (no pan or zoom animation running), and, when
+        ``outage_layer`` is given ("markers" or "areas"), the outages are drawn that way.
+
+        map.js sets ``data-map-state`` from Leaflet's movestart/moveend and
+        ``data-outage-layer`` when it draws the outages.
+        """
+        condition = "document.documentElement.dataset.mapState === 'idle'"
+        if outage_layer is not None:
+            condition += f" && document.documentElement.dataset.outageLayer === '{outage_layer}'"
+        self.page.wait_for_function(condition)
+
+    def open_outage_area_popup(self, category: str) -> object:
+        """Click the outage marker of ``category``, wait for the map to zoom in and draw the
+        areas, click the area and return the popup once it has faded in."""
+        page = self.page
+        self.wait_for_map_idle(outage_layer="markers")
+        page.locator(f".outage-cluster.cat-{category}").first.click()
+        self.wait_for_map_idle(outage_layer="areas")
+        box = page.locator(f"path.outage-area.cat-{category}").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        # Opening a popup may pan the map to show it; then its fade-in runs to full opacity.
+        self.wait_for_map_idle()
+        page.wait_for_function(
+            "(() => { const p = document.querySelector('.leaflet-popup');"
+            " return p !== null && getComputedStyle(p).opacity === '1'; })()"
+        )
+        return popup
 
     def screenshot(self, label: str = "", *, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

@@ -63,17 +63,10 @@ def test_map_draws_an_outage_published_from_real_outages(desktop_page, outage_wo
     assert page.locator("#district-rows tr").first.inner_text().startswith("福田区")
 
     # Its marker zooms into its area, whose popup tells the cause and offers updates
-    page.locator(".outage-cluster.cat-fault").click()
-    page.wait_for_selector("path.outage-area.cat-fault")
-    area = page.locator("path.outage-area.cat-fault").first
-    box = area.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
+    popup = desktop_page.open_outage_area_popup("fault")
     assert "中压线路故障" in popup.inner_text()
     assert outage.cause.name in popup.inner_text()
     assert popup.locator("details.subscribe").count() == 1
-    page.wait_for_timeout(400)
     desktop_page.screenshot("map")
     assert desktop_page.console_errors == []
 

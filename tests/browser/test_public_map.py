@@ -104,21 +104,14 @@ def test_map_shows_outage_area_and_summary_from_the_snapshot(desktop_page, snaps
     # At city zoom the outages are markers; clicking one zooms in to its area
     markers = page.locator(".outage-cluster")
     assert markers.count() == 2
-    page.locator(".outage-cluster.cat-fault").click()
-    page.wait_for_selector("path.outage-area.cat-fault")
-    assert page.locator("path.outage-area").count() >= 1
-
-    # Clicking the area shows its details
-    area = page.locator("path.outage-area.cat-fault")
-    box = area.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
+    # and clicking the area shows its details
+    popup = desktop_page.open_outage_area_popup("fault")
+    assert page.locator(".outage-cluster").count() == 0
+    assert page.locator("path.outage-area.cat-fault").count() == 1
     text = popup.inner_text()
     assert "线路故障" in text
     assert "树障" in text
     assert "1,234" in text
-    page.wait_for_timeout(400)  # let the popup's fade-in finish before the screenshot
     desktop_page.screenshot()
     assert desktop_page.console_errors == []
 

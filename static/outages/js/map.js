@@ -30,6 +30,7 @@
     features: [],
     summary: null,
     pollTimer: null,
+    moving: false,
     tileLoads: 0,
     tileErrors: 0,
     layers: {},
@@ -211,7 +212,8 @@
         marker.on("click", function () {
           var bounds = L.latLngBounds(c.members.map(function (m) { return toDisplay(m.lat, m.lng); }));
           var target = Math.max(config.clusterBelowZoom, Math.min(state.map.getBoundsZoom(bounds.pad(0.5)), 16));
-          state.map.setView(bounds.getCenter(), target);
+          // Leaflet drops a setView asked for during a zoom animation: zoom in once it ends.
+          whenIdle(function () { state.map.setView(bounds.getCenter(), target); });
         });
         group.addLayer(marker);
       });
@@ -235,6 +237,7 @@
       }).eachLayer(function (layer) { group.addLayer(layer); });
     }
     state.layers.outages = group.addTo(state.map);
+    document.documentElement.dataset.outageLayer = zoom < config.clusterBelowZoom ? "markers" : "areas";
   }
 
   // --- summary --------------------------------------------------------------------------------
@@ -723,6 +726,21 @@
     });
   }
 
+  // --- map motion ---------------------------------------------------------------------------------
+  // <html data-map-state> is "moving" from Leaflet's movestart (zoom animations included) to its
+  // moveend, then "idle"; <html data-outage-layer> says whether the outages are drawn as
+  // "markers" or "areas". Pages and tests wait on these instead of on time.
+
+  function setMoving(moving) {
+    state.moving = moving;
+    document.documentElement.dataset.mapState = moving ? "moving" : "idle";
+  }
+
+  function whenIdle(fn) {
+    if (state.moving) state.map.once("moveend", function () { whenIdle(fn); });
+    else fn();
+  }
+
   // --- page ---------------------------------------------------------------------------------------
 
   function redrawAll() {
@@ -739,6 +757,9 @@
     map.createPane("outages").style.zIndex = 420;
     map.createPane("outageMarkers").style.zIndex = 610;
     map.createPane("markers").style.zIndex = 640;
+    setMoving(false);
+    map.on("movestart", function () { setMoving(true); });
+    map.on("moveend", function () { setMoving(false); });
     watchTiles(map);
     drawDistricts();
     // Fractional zoom lets the whole city fill a phone screen.
@@ -746,7 +767,8 @@
     if (state.layers.districts) map.fitBounds(state.layers.districts.getBounds(), { padding: [6, 6] });
     map.on("zoomend", renderOutages);
     poll().then(function () {
-      document.documentElement.dataset.mapReady = "1";
+      // Ready once the snapshot is drawn and the first fit to the city has finished.
+      whenIdle(function () { document.documentElement.dataset.mapReady = "1"; });
       schedulePoll();
     });
   }
