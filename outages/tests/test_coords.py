@@ -49,40 +49,43 @@ def test_round_trip_across_the_city_stays_below_a_millimetre():
 
 @pytest.mark.parametrize(
     "point",
-    [(22.3193, 113.0), (51.5074, -0.1278), (-33.8688, 151.2093), (60.0, 100.0)],
+    [(51.5074, -0.1278), (-33.8688, 151.2093), (60.0, 100.0), (22.3, 71.9), (0.5, 114.05)],
 )
 def test_points_outside_china_pass_through(point):
-    # (22.3193, 113.0) is inside; the others are London, Sydney and north of the box.
-    if coords.out_of_china(*point):
-        assert coords.wgs84_to_gcj02(*point) == point
-        assert coords.gcj02_to_wgs84(*point) == point
-    else:
-        assert coords.wgs84_to_gcj02(*point) != point
+    # London, Sydney, north of the box, west of it, south of it
+    assert coords.out_of_china(*point)
+    assert coords.wgs84_to_gcj02(*point) == point
+    assert coords.gcj02_to_wgs84(*point) == point
 
 
-def test_out_of_china_box():
-    assert not coords.out_of_china(22.54, 114.05)
-    assert coords.out_of_china(51.5074, -0.1278)
-    assert coords.out_of_china(60.0, 100.0)
+@pytest.mark.parametrize("point", [(22.3193, 113.0), (22.54, 114.05), (45.75, 126.65)])
+def test_points_inside_china_move(point):
+    # West of Shenzhen, Futian, Harbin
+    assert not coords.out_of_china(*point)
+    assert _metres(point, coords.wgs84_to_gcj02(*point)) > 100
 
 
 def test_geojson_polygon_is_converted_vertex_by_vertex():
-    ring = [[114.05, 22.54], [114.06, 22.54], [114.06, 22.55], [114.05, 22.54]]
+    # A triangle on the three reference points, closed
+    ring = [[lng, lat] for (lat, lng), _gcj in KNOWN_POINTS]
+    ring.append(list(ring[0]))
+    expected = [[lng, lat] for _wgs, (lat, lng) in KNOWN_POINTS]
+    expected.append(expected[0])
     converted = coords.geojson_to_gcj02({"type": "Polygon", "coordinates": [ring]})
     assert converted["type"] == "Polygon"
-    for (lng, lat), (g_lng, g_lat) in zip(ring, converted["coordinates"][0], strict=True):
-        assert (g_lat, g_lng) == pytest.approx(coords.wgs84_to_gcj02(lat, lng))
+    assert len(converted["coordinates"]) == 1
+    for vertex, want in zip(converted["coordinates"][0], expected, strict=True):
+        assert vertex == pytest.approx(want, abs=1e-9)
     # The input is not modified.
-    assert ring[0] == [114.05, 22.54]
+    assert ring[0] == [121.5272106, 31.1774276]
 
 
 def test_geojson_collection_and_point_with_altitude():
+    (lat, lng), (g_lat, g_lng) = KNOWN_POINTS[1]  # Shenzhen
     geometry = {
         "type": "GeometryCollection",
-        "geometries": [{"type": "Point", "coordinates": [114.05, 22.54, 12.0]}],
+        "geometries": [{"type": "Point", "coordinates": [lng, lat, 12.0]}],
     }
     point = coords.geojson_to_gcj02(geometry)["geometries"][0]
     assert point["coordinates"][2] == 12.0
-    assert point["coordinates"][:2] == pytest.approx(
-        list(reversed(coords.wgs84_to_gcj02(22.54, 114.05)))
-    )
+    assert point["coordinates"][:2] == pytest.approx([g_lng, g_lat], abs=1e-9)
