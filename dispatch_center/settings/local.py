@@ -1,6 +1,7 @@
 """Embedded default for trying the application out (``manage.py`` uses it).
 
-With no environment variables set this is SQLite, eager Celery tasks and a local-memory cache.
+With no environment variables set this is SQLite, with the Celery broker and the cache in files
+under ``VAR_DIR`` (``scripts/demo`` starts the worker and beat).
 """
 
 from .base import *  # noqa: F403

@@ -1,5 +1,6 @@
 """Print the URLs and demo logins of a running demo."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from grids.services.demo import DEMO_PASSWORD, DEMO_USERS
@@ -9,7 +10,7 @@ class Command(BaseCommand):
     help = "Print the application's URLs and the demo logins."
 
     def handle(self, *args: object, **options: object) -> None:
-        base = "http://127.0.0.1:8000"
+        base = settings.PUBLIC_BASE_URL.rstrip("/")  # scripts/demo sets it from PORT
         lines = [
             "",
             "Outage & repair dispatch center is starting on " + base,
