@@ -144,6 +144,13 @@ class BrowserPage:
         )
         return popup
 
+    def wait_for_paint(self) -> None:
+        """Wait until the browser has laid out and painted the current state (two animation
+        frames), e.g. after a viewport change, before a screenshot."""
+        self.page.evaluate(
+            "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
+
     def screenshot(self, label: str = "", *, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.name}-{label}" if label else self.name)

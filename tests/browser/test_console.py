@@ -162,7 +162,7 @@ def test_dispatcher_sees_a_new_order_live_and_redispatches_it(desktop_page, city
 
     # The same page at full HD
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.wait_for_timeout(300)
+    desktop_page.wait_for_paint()
     desktop_page.screenshot("5-1920x1080", full_page=False)
     assert desktop_page.console_errors == []
 
@@ -295,7 +295,9 @@ def test_feed_is_polled_with_etags_and_paused_in_a_hidden_tab(
 ):
     monkeypatch.setattr(console_views, "POLL_SECONDS", 1)
     page = desktop_page.page
+    asked: list[str] = []
     answers: list[int] = []
+    page.on("request", lambda r: asked.append(r.url) if "/console/feed.json" in r.url else None)
     page.on(
         "response",
         lambda r: answers.append(r.status) if "/console/feed.json" in r.url else None,
@@ -303,9 +305,9 @@ def test_feed_is_polled_with_etags_and_paused_in_a_hidden_tab(
     _login(desktop_page, dispatcher)
 
     # Unchanged data: the page keeps asking, and gets bodiless 304s
-    page.wait_for_timeout(3_500)
+    while len(answers) < 3:
+        page.wait_for_event("response", predicate=lambda r: "/console/feed.json" in r.url)
     assert answers[0] == 200
-    assert answers[1:]
     assert set(answers[1:]) == {304}
 
     # A hidden tab stops asking ...
@@ -316,10 +318,13 @@ def test_feed_is_polled_with_etags_and_paused_in_a_hidden_tab(
             document.dispatchEvent(new Event("visibilitychange"));
         }"""
     )
-    page.wait_for_timeout(1_200)  # a poll already scheduled may still go out
-    asked = len(answers)
-    page.wait_for_timeout(3_000)
-    assert len(answers) == asked
+    page.wait_for_selector("#live-text:has-text('已暂停')")
+    # A poll already scheduled when the tab was hidden does not ask; one in flight is answered.
+    while len(answers) < len(asked):
+        page.wait_for_event("response", predicate=lambda r: "/console/feed.json" in r.url)
+    count = len(asked)
+    page.wait_for_timeout(3_000)  # three poll periods: an absence can only be watched
+    assert len(asked) == count
     assert "已暂停" in page.locator("#live-text").inner_text()
 
     # ... and catches up at once when it is shown again
@@ -331,7 +336,9 @@ def test_feed_is_polled_with_etags_and_paused_in_a_hidden_tab(
             document.dispatchEvent(new Event("visibilitychange"));
         }"""
     )
-    page.wait_for_selector(f'#order-list [data-order-id="{order.pk}"]', timeout=2_000)
+    # (the hidden tab scheduled no further poll: only the visibility change can ask)
+    page.wait_for_selector(f'#order-list [data-order-id="{order.pk}"]')
+    assert len(asked) > count
     assert desktop_page.console_errors == []
 
 
@@ -442,11 +449,11 @@ def test_busy_console_at_both_desktop_sizes(desktop_page, city, dispatcher):
     breached.locator("button").click()
     page.locator("#detail-body[data-order-id]").wait_for()
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.wait_for_timeout(300)
+    desktop_page.wait_for_paint()
     desktop_page.screenshot("1920x1080", full_page=False)
     page.click("#tab-crews")
     page.set_viewport_size({"width": 1366, "height": 800})
-    page.wait_for_timeout(300)
+    desktop_page.wait_for_paint()
     desktop_page.screenshot("crews-tab", full_page=False)
     page.click("#tab-outages")
     assert page.locator("#outage-list li").count() == 3
