@@ -3,10 +3,10 @@
 ``./scripts/demo`` is started on a fresh, temporary ``DISPATCH_VAR_DIR`` and a free ``PORT``,
 with no DATABASE_URL / REDIS_URL (SQLite, the file broker, its own Celery worker and beat).
 Nobody touches it after one customer's call: the intake's immediate roll-up trigger is turned
-off, so only beat's roll-up sweeper can turn the lone located report into a premise-repair
-order, which the dispatcher engine assigns to a crew; beat's SLA watch then marks the order's
-arrival deadline (the SLA policies are shortened to one minute, as an admin may edit them).
-Stopping the script stops its worker and server.
+off, so only beat's roll-up sweeper can take up the located report (a predicted outage, or a
+premise visit), whose repair order the dispatcher engine assigns to a crew; beat's SLA watch
+then marks the order's arrival deadline (the SLA policies are shortened to one minute, as an
+admin may edit them). Stopping the script stops its worker and server.
 """
 
 from __future__ import annotations
