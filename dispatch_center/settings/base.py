@@ -119,6 +119,12 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+elif DATABASE_URL:
+    # PostgreSQL without Redis (benchmarks, one-off scripts): tasks run in-process.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
+    CELERY_TASK_ALWAYS_EAGER = True
 else:
     # Embedded mode: the web server and the demo's worker and beat (scripts/demo) share a
     # broker and a cache kept in files, so debounce keys and locks hold across processes.
@@ -142,7 +148,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
-if not REDIS_URL:
+if not REDIS_URL and not DATABASE_URL:
     # Embedded mode: kombu's filesystem transport, one file a message under VAR_DIR/broker.
     _BROKER_DIR = VAR_DIR / "broker"
     for _folder in ("queue", "control"):
