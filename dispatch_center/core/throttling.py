@@ -146,7 +146,7 @@ def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
     if not cache_breaker.allow():
         return None
     script = _scripts.get(id(client))
-    if script is None:
+    if script is None or script.registered_client is not client:
         script = _scripts[id(client)] = client.register_script(_SLIDING_WINDOW_LUA)
     full_key = backend.make_and_validate_key(key)
     try:
