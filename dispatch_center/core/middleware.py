@@ -49,8 +49,12 @@ CODES = {
 def json_error(status: int, code: str | None = None, message: str | None = None) -> JsonResponse:
     """The contract's error body for ``status`` (no field errors)."""
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message or phrase}}
-    body["error"]["fields"] = {}
+    error: dict[str, object] = {
+        "code": code or CODES.get(status, "error"),
+        "message": message or phrase,
+        "fields": {},
+    }
+    body = {"error": error}
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
