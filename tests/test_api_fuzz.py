@@ -45,13 +45,8 @@ EXAMPLES = 8
 BUDGET_SECONDS = 12.0
 
 
-@pytest.fixture(scope="module")
-def _schema() -> Any:
-    return schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-
-
 @pytest.fixture
-def api_schema(_schema: Any) -> Iterator[Any]:
+def api_schema(db: None) -> Iterator[Any]:
     """The served schema, its requests going through the WSGI handler in this thread.
 
     As Django's test client does, the handler must not close the database connection at the
@@ -60,7 +55,7 @@ def api_schema(_schema: Any) -> Iterator[Any]:
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield _schema
+        yield schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
