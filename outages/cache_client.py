@@ -1,48 +1,39 @@
 """Counters and flags in the default cache at one Redis round trip each, for per-call paths.
 
-Django's ``RedisCache`` builds a new ``redis.Redis`` client object for every operation, and
-with redis-py 8 that construction costs more CPU than the round trip itself (about 1 ms per
-operation: measured in ``bench/intake_throughput.py``). The public intake and the roll-up
-trigger run these on every call of a storm, so they keep one client per process (the
-connection pool is the cache backend's own) and use the backend's key function, so the keys
+They run on every call of a storm (the roll-up trigger), so they use one redis client per
+process (``dispatch_center.core.redis_client``) and the backend's key function, so the keys
 are the ones ``django.core.cache.cache`` reads and deletes. Any other backend (the embedded
-mode's local memory) goes through the ordinary cache API.
+mode's local memory) goes through the ordinary cache API. With Redis down they fail open
+(``dispatch_center.core.degraded``), logged once: the call that needs them is served anyway.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-
-_local = threading.local()
-
-
-def _client() -> tuple[Any, Any]:
-    """(the default cache backend, a reusable redis client or None)."""
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
-        return backend, None
-    client = getattr(_local, "client", None)
-    if client is None or getattr(_local, "backend", None) is not backend:
-        client = backend._cache.get_client(None, write=True)
-        _local.client, _local.backend = client, backend
-    return backend, client
+from dispatch_center.core.degraded import REDIS_ERRORS, cache_breaker
+from dispatch_center.core.redis_client import default_cache_client
 
 
 def incr_window(key: str, *, ttl: int) -> int:
-    """Add one to counter ``key`` (created with a lifetime of ``ttl`` seconds); its value."""
-    backend, client = _client()
+    """Add one to counter ``key`` (created with a lifetime of ``ttl`` seconds); its value.
+
+    0 while Redis is down.
+    """
+    backend, client = default_cache_client()
     if client is None:
         if backend.add(key, 1, timeout=ttl):
             return 1
         return int(backend.incr(key))
+    if not cache_breaker.allow():
+        return 0
     full = backend.make_and_validate_key(key)
-    count = int(client.incr(full))
-    if count == 1:
-        client.expire(full, ttl)
+    try:
+        count = int(client.incr(full))
+        if count == 1:
+            client.expire(full, ttl)
+    except REDIS_ERRORS as exc:
+        cache_breaker.failed(exc)
+        return 0
+    cache_breaker.succeeded()
     return count
 
 
@@ -50,12 +41,21 @@ def set_once(key: str, value: int, *, ttl: int) -> int | None:
     """Set ``key`` to ``value`` for ``ttl`` seconds unless it is set, in one round trip.
 
     Returns None when this call set it, else the value already there (Redis ``SET NX GET``).
+    While Redis is down it answers ``value``, as if set by someone else: the caller does
+    not act on it (the broker, the same Redis, is down too; the sweepers catch up).
     """
-    backend, client = _client()
+    backend, client = default_cache_client()
     if client is None:
         if backend.add(key, value, timeout=ttl):
             return None
         current = backend.get(key)
         return int(current) if current is not None else value
-    old = client.set(backend.make_and_validate_key(key), value, nx=True, ex=ttl, get=True)
+    if not cache_breaker.allow():
+        return value
+    try:
+        old = client.set(backend.make_and_validate_key(key), value, nx=True, ex=ttl, get=True)
+    except REDIS_ERRORS as exc:
+        cache_breaker.failed(exc)
+        return value
+    cache_breaker.succeeded()
     return None if old is None else int(old)

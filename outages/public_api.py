@@ -36,16 +36,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from dispatch_center import roles
+from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.exceptions import DomainError, NotFound
+from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
 from grids.models import ServicePoint
 from grids.selectors import service_point_search
-from outages import cache_client, events, public_crew
+from outages import events, public_crew
 from outages.api import ErrorSerializer
 from outages.intake_selectors import outage_public_progress, report_get_by_reference
 from outages.models import Outage, TroubleReport
@@ -64,38 +64,6 @@ PUBLIC_CHANNELS = (
     TroubleReport.Channel.APP,
     TroubleReport.Channel.WECHAT,
 )
-
-
-class PublicRateThrottle(BaseThrottle):
-    """Per client IP, scope ``public`` (``DEFAULT_THROTTLE_RATES["public"]``, read per request).
-
-    A fixed-window counter: one atomic ``INCR`` in the cache per request (DRF's sliding log
-    reads and rewrites a list, two round trips, and loses counts under concurrency).
-    """
-
-    scope = "public"
-    timer = staticmethod(time.time)
-
-    def __init__(self) -> None:
-        self.retry_after: float | None = None
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        if not rate:
-            return True
-        parsed_limit, parsed_period = SimpleRateThrottle.parse_rate(self, str(rate))  # type: ignore[arg-type]
-        limit, period = int(parsed_limit or 0), int(parsed_period or 1)
-        now = self.timer()
-        window = int(now // period)
-        key = f"throttle_{self.scope}_{self.get_ident(request)}_{window}"
-        count = cache_client.incr_window(key, ttl=period + 1)
-        if count <= limit:
-            return True
-        self.retry_after = period - (now % period)
-        return False
-
-    def wait(self) -> float | None:
-        return self.retry_after
 
 
 class _PublicApi(APIView):
@@ -187,8 +155,13 @@ class PublicReportSchema(serializers.Serializer):
 # --- the outages version (cache invalidation) ------------------------------------------------
 
 
-def public_version() -> int:
-    """The global outages version that public cache keys include."""
+def public_version() -> int | None:
+    """The global outages version that public cache keys include; None while Redis is down
+    (then nothing is read from or written to the cache)."""
+    return cache_breaker.call(_public_version, None)
+
+
+def _public_version() -> int:
     value = cache.get(VERSION_KEY)
     if value is None:
         # Start from the clock, not 1: keys of an evicted counter must not come back to life.
@@ -198,7 +171,15 @@ def public_version() -> int:
 
 
 def bump_public_version(event: events.DomainEvent | None = None) -> None:
-    """Subscriber of ``outage.changed``: every cached public answer becomes stale."""
+    """Subscriber of ``outage.changed``: every cached public answer becomes stale.
+
+    With Redis down the bump is skipped (logged once): answers cached before the outage
+    expire after ``PUBLIC_LOOKUP_CACHE_SECONDS`` at the latest.
+    """
+    cache_breaker.call(_bump_public_version, None)
+
+
+def _bump_public_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # missing (evicted): start a fresh, larger one
@@ -318,11 +299,16 @@ class PublicLookupApi(_PublicApi):
         class Meta:
             ref_name = "PublicLookupQuery"
 
-        q = serializers.CharField(min_length=2, max_length=100, trim_whitespace=True)
+        q = serializers.CharField(
+            min_length=2,
+            max_length=100,
+            trim_whitespace=True,
+            help_text="address fragment or account number",
+        )
 
     @extend_schema(
         operation_id="public_lookup",
-        parameters=[OpenApiParameter("q", str, description="address fragment or account number")],
+        parameters=[QuerySerializer],
         responses={200: PublicLookupSchema, 400: ErrorSerializer, 429: ErrorSerializer},
         tags=["public"],
     )
@@ -332,11 +318,15 @@ class PublicLookupApi(_PublicApi):
         q = params.validated_data["q"]
         norm = normalize_identifier(q) or parse_address(q).norm
         digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
-        key = f"outages:lookup:{public_version()}:{get_language()}:{digest}"
-        answer = cache.get(key)
+        version = public_version()
+        key = f"outages:lookup:{version}:{get_language()}:{digest}"
+        # Redis down (version None): answered from the database, nothing cached.
+        answer = None if version is None else cache_breaker.call(lambda: cache.get(key), None)
         if answer is None:
             answer = {"matches": lookup_matches(q) if norm else []}
-            cache.set(key, answer, timeout=getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30))
+            if version is not None:
+                timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
+                cache_breaker.call(lambda: cache.set(key, answer, timeout=timeout), None)
         return Response(answer)
 
 

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # JSON errors for everything under /api/ (404 of unknown routes, 413, server errors).
+    "dispatch_center.core.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -108,12 +110,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis down must not hang requests: short socket timeouts for the cache and the broker. The
+# paths that must work without Redis (public reports, the look-up, task messages after a
+# commit) fail open through dispatch_center.core.degraded, which skips Redis for this many
+# seconds after a failure and logs the outage once per process.
+REDIS_SOCKET_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+REDIS_RETRY_SECONDS = env.float("REDIS_RETRY_SECONDS", default=2.0)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dc"),
+            "OPTIONS": REDIS_SOCKET_OPTIONS,
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -147,7 +156,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=120)
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    **REDIS_SOCKET_OPTIONS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
+# Sending a message after a commit: a few quick retries, then core.tasks gives up (logged).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if not REDIS_URL and not DATABASE_URL:
     # Embedded mode: kombu's filesystem transport, one file a message under VAR_DIR/broker.
     _BROKER_DIR = VAR_DIR / "broker"
@@ -204,8 +224,25 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "dispatch_center.core.api.DefaultPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "dispatch_center.core.api.exception_handler",
+    # Bounded JSON nesting (400, not a RecursionError), then the usual form parsers.
+    "DEFAULT_PARSER_CLASSES": [
+        "dispatch_center.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {"public": env.str("PUBLIC_THROTTLE_RATE", default="60/min")},
 }
+# The client address of the public rate limit (dispatch_center.core.throttling): the peer of
+# the socket, unless the peer is one of these proxies (addresses or CIDR networks, comma
+# separated); then the nearest address in X-Forwarded-For that is not one of them. Default:
+# none trusted (the header is ignored). Behind the sample deploy/nginx.conf: 127.0.0.1.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# API bodies: JSON / form bodies up to API_MAX_BODY_BYTES, multipart uploads (crew photos) up
+# to API_MAX_UPLOAD_BYTES; larger ones are refused with 413. JSON nested deeper than
+# API_JSON_MAX_DEPTH is refused with 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_621_440)
+API_MAX_UPLOAD_BYTES = env.int("API_MAX_UPLOAD_BYTES", default=16 * 1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Outage & repair dispatch center API",
     "DESCRIPTION": "Integration contract v1: public map, crews' app, SCADA gateway, hotline.",
@@ -215,6 +252,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The errors every operation can answer (401/403/404/413/422/429...), added centrally.
+    # Request bodies get their own components, so that fields refusing blank get minLength 1.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dispatch_center.core.schema.add_error_responses",
+    ],
     # Several fields are called "channel" (report channels, notification channels).
     "ENUM_NAME_OVERRIDES": {
         "NotificationChannelEnum": "outages.models.Subscription.Channel",

@@ -13,7 +13,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
 
 from .base import *  # noqa: E402, F403
-from .base import REDIS_URL  # noqa: E402
+from .base import REDIS_SOCKET_OPTIONS, REDIS_URL  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -25,6 +25,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"test-{os.getpid()}",
+        "OPTIONS": REDIS_SOCKET_OPTIONS,
     }
 }
 REST_FRAMEWORK = {

@@ -39,6 +39,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core.tasks import send_task_safely
 from grids.models import Device, ServicePoint
 from outages import cache_client, events
 from outages.models import Interruption, Outage, OutageType, TroubleReport
@@ -111,7 +112,7 @@ def rollup_request() -> None:
         # The key outlives the countdown so a lost message does not block later runs for long.
         queued = cache_client.set_once(DEBOUNCE_KEY, starts_ms, ttl=max(int(delay * 4), 10))
         if queued is None:
-            rollup_run_task.apply_async(countdown=delay)
+            send_task_safely(rollup_run_task, (), {"countdown": delay})
             queued = starts_ms
         _queued_until = now + max(queued / 1000 - time.time(), 0) / 2
     except Exception:

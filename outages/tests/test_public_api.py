@@ -205,10 +205,7 @@ def test_unknown_reference_is_404_in_the_contract_shape(api_client, db):
 
 def test_reports_are_rate_limited(network, monkeypatch):
     client = APIClient(REMOTE_ADDR="198.51.100.7")
-    # A fixed clock: the four requests fall in one window, whenever the test runs
-    fixed = float(int(timezone.now().timestamp()) // 60 * 60 + 10)
-    monkeypatch.setattr(public_api.PublicRateThrottle, "timer", staticmethod(lambda: fixed))
-    cache.delete(f"throttle_public_198.51.100.7_{int(fixed // 60)}")
+    cache.delete("throttle:public:198.51.100.7")
     rates = {"public": "3/min"}
     with override_settings(REST_FRAMEWORK={**_rest_framework(), "DEFAULT_THROTTLE_RATES": rates}):
         statuses = [_report(client).status_code for _ in range(4)]
@@ -217,7 +214,8 @@ def test_reports_are_rate_limited(network, monkeypatch):
     assert statuses == [201, 201, 201, 429]
     error = _assert_error_shape(lookup, 429)
     assert error["code"] == "throttled"
-    assert int(lookup.headers["Retry-After"]) == 50
+    # A sliding window: the first request leaves it a minute after it was accepted
+    assert 50 <= int(lookup.headers["Retry-After"]) <= 60
     # Another address is not affected
     assert other.status_code == 200
     assert TroubleReport.objects.count() == 3

@@ -1,0 +1,191 @@
+"""The public rate limit: who the client is, and an exact sliding window per client.
+
+**Who.** ``client_ip`` trusts ``X-Forwarded-For`` only when the request comes from one of
+``TRUSTED_PROXIES`` (addresses or networks; default: none, so the socket's peer is the
+client and the header is ignored). Behind trusted proxies the header is read from the right,
+skipping the proxies' own addresses: the first address that is not a trusted proxy is the
+client, whatever the client wrote further left. See README, "Production".
+
+**How many.** ``SlidingWindowThrottle`` keeps the times of a client's accepted requests in
+a Redis sorted set and accepts a request only while fewer than the limit lie in the last
+period: exactly at most ``limit`` in any period-long interval, so no burst of twice the
+limit across a minute boundary (a fixed window's weakness; a token bucket allows it too).
+One script, one round trip, on Redis's own clock (several hosts agree). The embedded mode
+without Redis keeps the same log in process memory.
+
+**Redis down.** The throttle fails open: the request is served, the outage logged once
+(``dispatch_center.core.degraded``). Refusing a customer's outage report because the limiter
+is broken would be the worse failure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import threading
+import time
+from collections import deque
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+from .degraded import REDIS_ERRORS, cache_breaker
+from .redis_client import default_cache_client
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+# KEYS[1]: the client's log. ARGV: period (ms), limit, a random suffix for the member.
+# Returns {1, 0} when accepted, else {0, ms until the oldest entry leaves the window}.
+_SLIDING_WINDOW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now, t[1] .. t[2] .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], period)
+  return {1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + period - now}
+"""
+
+
+# --- the client's address -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry)
+
+
+def trusted_networks() -> tuple[IPNetwork, ...]:
+    """``TRUSTED_PROXIES`` parsed (addresses or CIDR networks)."""
+    return _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+
+
+def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted(
+    addr: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: tuple[IPNetwork, ...]
+) -> bool:
+    return any(addr in net for net in networks)
+
+
+def client_ip(request: Any) -> str:
+    """The client's address: the peer, or behind trusted proxies the nearest untrusted hop."""
+    meta = request.META
+    remote = str(meta.get("REMOTE_ADDR") or "")
+    networks = trusted_networks()
+    peer = _parse(remote)
+    if peer is None or not networks or not _is_trusted(peer, networks):
+        return remote
+    client = str(peer)
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
+    for hop in reversed([h for h in forwarded.split(",") if h.strip()]):
+        addr = _parse(hop)
+        if addr is None:
+            break  # garbage from the client's side: the last good hop is all we know
+        client = str(addr)
+        if not _is_trusted(addr, networks):
+            break
+    return client
+
+
+# --- the window ---------------------------------------------------------------------------
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"60/min"`` → (60, 60): the limit and the period in seconds."""
+    num, _, period = rate.partition("/")
+    return int(num), PERIODS[period.strip()[0]]
+
+
+class _MemoryLog:
+    """The sliding log in process memory, for the embedded mode's local-memory cache."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logs: dict[str, deque[float]] = {}
+
+    def hit(self, key: str, limit: int, period: int) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            log = self._logs.setdefault(key, deque())
+            while log and log[0] <= now - period:
+                log.popleft()
+            if len(log) < limit:
+                log.append(now)
+                return None
+            return log[0] + period - now
+
+
+_memory = _MemoryLog()
+_scripts: dict[int, Any] = {}
+
+
+def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
+    """Count one request under ``key``: None when accepted, else seconds until one would be.
+
+    Fails open (None) while Redis is down.
+    """
+    backend, client = default_cache_client()
+    if client is None:
+        return _memory.hit(key, limit, period)
+    if not cache_breaker.allow():
+        return None
+    script = _scripts.get(id(client))
+    if script is None or script.registered_client is not client:
+        script = _scripts[id(client)] = client.register_script(_SLIDING_WINDOW_LUA)
+    full_key = backend.make_and_validate_key(key)
+    try:
+        accepted, wait_ms = script(
+            keys=[full_key], args=[period * 1000, limit, secrets.token_hex(4)]
+        )
+    except REDIS_ERRORS as exc:
+        cache_breaker.failed(exc)
+        return None
+    cache_breaker.succeeded()
+    return None if int(accepted) else max(int(wait_ms), 0) / 1000
+
+
+class SlidingWindowThrottle(BaseThrottle):
+    """Per client address (``client_ip``), scope from ``scope``; the rate is
+    ``DEFAULT_THROTTLE_RATES[scope]``, read per request (tests change it)."""
+
+    scope = "public"
+
+    def __init__(self) -> None:
+        self.retry_after: float | None = None
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True
+        limit, period = parse_rate(str(rate))
+        key = f"throttle:{self.scope}:{self.get_ident(request)}"
+        self.retry_after = sliding_window_hit(key, limit=limit, period=period)
+        return self.retry_after is None
+
+    def wait(self) -> float | None:
+        return self.retry_after
+
+
+class PublicRateThrottle(SlidingWindowThrottle):
+    """The public endpoints' limit (scope ``public``, ``PUBLIC_THROTTLE_RATE``)."""
+
+    scope = "public"
