@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/v1/", include("grids.api_urls")),
-    path("api/v1/", include("outages.api_urls")),
+    path("api/v1/", include("outages.api.urls")),
     path("api/v1/", include("outages.public_api_urls")),
     path("api/v1/", include("workorders.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import agent_views
+from outages.views import agent as agent_views
 
 urlpatterns = [
     path("", agent_views.agent_home, name="agent-home"),

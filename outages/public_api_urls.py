@@ -5,7 +5,9 @@ The public and telemetry paths are fixed by the integration contract (shared API
 
 from django.urls import path
 
-from . import public_api, report_api, scada_api
+from outages.api import public as public_api
+from outages.api import reports as report_api
+from outages.api import scada as scada_api
 
 urlpatterns = [
     path("public/lookup", public_api.PublicLookupApi.as_view(), name="public-lookup"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import subscribe_api
+from outages.api import subscriptions as subscribe_api
 
 urlpatterns = [
     path(

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.urls import path, re_path
 
-from . import public_views
+from outages.views import public as public_views
 
 
 def _snapshot_route() -> str:

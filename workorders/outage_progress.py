@@ -1,5 +1,6 @@
-"""The repair work on an outage, for the outages app's hooks (``outages.work_progress``,
-``outages.public_crew``). Read-only; ``WorkordersConfig.ready()`` registers these functions.
+"""The repair work on an outage, for the outages app's hooks
+(``outages.providers.work_progress``, ``outages.providers.public_crew``). Read-only;
+``WorkordersConfig.ready()`` registers these functions.
 
 ``outages`` may not import this app, so it asks through the hooks: the public snapshot for the
 coarse crew state of many outages at once, the public look-up for the crew of one outage
@@ -16,7 +17,7 @@ from django.utils import timezone
 from workorders import dispatching
 from workorders.models import WorkOrder, WorkOrderEvent
 
-# Work-order status → the public crew state (``outages.public_views.CREW_STATUS_LABELS``).
+# Work-order status → the public crew state (``outages.views.public.CREW_STATUS_LABELS``).
 PUBLIC_CREW_STATUS = {
     WorkOrder.Status.DISPATCHED: "dispatched",
     WorkOrder.Status.CLAIMED: "dispatched",
@@ -78,8 +79,9 @@ def crew_eta(order: WorkOrder, *, now: datetime | None = None) -> datetime | Non
 
 
 def progress_for_outage(outage_id: int) -> dict[str, Any] | None:
-    """The newest live repair order of ``outage_id`` as ``outages.work_progress.OutageWork``:
-    status, crew, ETA, commitment and timeline. Two queries; None without an order."""
+    """The newest live repair order of ``outage_id`` as
+    ``outages.providers.work_progress.OutageWork``: status, crew, ETA, commitment and timeline.
+    Two queries; None without an order."""
     order = _order_for(outage_id)
     if order is None:
         return None
@@ -110,7 +112,7 @@ def progress_for_outage(outage_id: int) -> dict[str, Any] | None:
 
 def public_crew_for_outage(outage_id: int) -> dict[str, Any] | None:
     """``{"status", "lat", "lng"}`` of the crew on ``outage_id`` for the public look-up
-    (``outages.public_crew`` rounds the position); None without a crew."""
+    (``outages.providers.public_crew`` rounds the position); None without a crew."""
     order = _order_for(outage_id)
     if order is None or order.crew is None:
         return None

@@ -17,13 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from dispatch_center.core.exceptions import ExternalServiceError
-from outages import notifications
 from outages.models import EtrChange, Notification, Outage, Subscription
-from outages.notification_tasks import (
-    notification_send_task,
-    notifications_queue_task,
-    notifications_sweep_task,
-)
 from outages.notifications import (
     EmailSender,
     mask_recipient,
@@ -32,7 +26,13 @@ from outages.notifications import (
     subscription_create,
     unsubscribe_token,
 )
+from outages.notifications import services as notifications
 from outages.services import outage_create, outage_restore, outage_set_etr
+from outages.tasks.notifications import (
+    notification_send_task,
+    notifications_queue_task,
+    notifications_sweep_task,
+)
 from outages.tests.conftest import build_network
 from outages.tests.factories import outage_cause, outage_type
 

@@ -1,7 +1,7 @@
 """Notifications to the public: subscriptions, the outbox and its pluggable senders.
 
 A member of the public subscribes by phone (SMS) or e-mail to one outage or to an address
-(``subscription_create``; the public endpoint is ``outages.subscribe_api``). When an outage's
+(``subscription_create``; the public endpoint is ``outages.api.subscriptions``). When an outage's
 estimated restoration time changes or it is restored, a subscriber of ``outage.etr_changed`` /
 ``outage.restored`` enqueues ``notifications_queue_task``, which writes one ``Notification``
 row per subscriber (``notifications_queue_for_outage``) and one send task per row.
@@ -441,7 +441,7 @@ def _queue(
     """Insert one queued row per subscription for ``event_key`` (existing ones are kept) and
     enqueue a send task for every row of this key still queued. Caller's transaction."""
     from dispatch_center.core.tasks import enqueue_on_commit
-    from outages.notification_tasks import notification_send_task
+    from outages.tasks.notifications import notification_send_task
 
     rows = []
     for subscription in subscriptions:
@@ -591,7 +591,7 @@ def notifications_sweep(*, now: datetime | None = None) -> tuple[list[int], int]
 def on_etr_changed(event: DomainEvent) -> None:
     """Subscriber of ``outage.etr_changed``: queue the subscribers' messages (a task)."""
     from dispatch_center.core.tasks import enqueue_on_commit
-    from outages.notification_tasks import notifications_queue_task
+    from outages.tasks.notifications import notifications_queue_task
 
     enqueue_on_commit(
         notifications_queue_task, event.payload["outage_id"], KIND_ETR, event.payload.get("etr")
@@ -601,6 +601,6 @@ def on_etr_changed(event: DomainEvent) -> None:
 def on_restored(event: DomainEvent) -> None:
     """Subscriber of ``outage.restored``: queue the restoration messages (a task)."""
     from dispatch_center.core.tasks import enqueue_on_commit
-    from outages.notification_tasks import notifications_queue_task
+    from outages.tasks.notifications import notifications_queue_task
 
     enqueue_on_commit(notifications_queue_task, event.payload["outage_id"], KIND_RESTORED, None)

@@ -77,11 +77,3 @@ def planned_outage_restore_task(outage_id: int) -> None:
         outage_restore(outage=outage, actor=None, actor_label="beat")
     except (ConcurrentUpdate, TransitionNotAllowed):
         logger.info("planned_outage_restore: outage %s changed meanwhile", outage_id)
-
-
-# The intake / roll-up tasks live in their own module; importing it here registers them with
-# Celery's autodiscovery (which imports ``<app>.tasks`` only).
-from outages import intake_tasks  # noqa: E402, F401
-
-from outages import snapshot_tasks  # noqa: E402, F401  # isort: skip
-from outages import notification_tasks  # noqa: E402, F401  # isort: skip

@@ -5,13 +5,13 @@ The public snapshot still shows whether a crew is on an outage, and the hotline 
 shows the order's progress and the crew's ETA, so the higher app registers providers in its
 ``AppConfig.ready()``::
 
-    from outages import work_progress
+    from outages.providers import work_progress
 
     work_progress.register(crew_statuses=..., progress=...)
 
 - ``crew_statuses(outage_ids: list[int]) -> {outage_id: status}``: one call for many outages
   (the snapshot); ``status`` is one of the public crew states of
-  ``outages.public_views.CREW_STATUS_LABELS`` (``dispatched``, ``en_route``, ``on_site``...).
+  ``outages.views.public.CREW_STATUS_LABELS`` (``dispatched``, ``en_route``, ``on_site``...).
 - ``progress(outage_id: int) -> OutageWork | None``: the live repair order of one outage.
 
 Until a provider is registered, every outage has no crew (``None``): the snapshot and the

@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 
 from dispatch_center import roles
 from dispatch_center.core.permissions import HasRole
-from outages.api import ErrorSerializer
+from outages.api.public import request_user
+from outages.api.staff import ErrorSerializer
 from outages.models import ScadaEvent
-from outages.public_api import request_user
 from outages.services.scada import scada_event_apply
 
 

@@ -26,12 +26,12 @@ from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.permissions import HasRole
 from grids.models import ServicePoint
-from outages.api import ErrorSerializer
-from outages.intake_selectors import report_get, report_list
+from outages.api.public import idempotency_client, idempotency_key, request_user
+from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
-from outages.public_api import idempotency_client, idempotency_key, request_user
-from outages.public_views import is_valid_phone
+from outages.selectors.intake import report_get, report_list
 from outages.services.intake import ReportInput, report_message, report_resolve, report_submit
+from outages.views.public import is_valid_phone
 
 
 class StaffReportSchema(serializers.Serializer):

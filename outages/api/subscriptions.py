@@ -35,7 +35,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch_center.core.exceptions import DomainError, NotFound
-from outages.api import ErrorSerializer
+from outages.api.public import PublicRateThrottle
+from outages.api.staff import ErrorSerializer
 from outages.models import Subscription
 from outages.notifications import (
     mask_recipient,
@@ -43,7 +44,6 @@ from outages.notifications import (
     subscription_create,
     subscription_from_token,
 )
-from outages.public_api import PublicRateThrottle
 
 
 class _PublicJsonApi(APIView):

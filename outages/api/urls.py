@@ -1,8 +1,8 @@
-"""REST endpoints of the outages app, mounted under /api/v1/ (staff; see ``outages.api``)."""
+"""REST endpoints of the outages app, mounted under /api/v1/ (staff; see ``outages.api.staff``)."""
 
 from django.urls import path
 
-from . import api
+from outages.api import staff as api
 
 urlpatterns = [
     path("outages", api.OutageListApi.as_view(), name="outage-list"),

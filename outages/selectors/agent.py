@@ -4,8 +4,8 @@
 (``grids.selectors.service_point_search``); ``agent_customer_context`` gathers everything the
 agent needs about one of them in a bounded number of queries: the premise and its network
 (transformer, feeder), the outage that has it out now with its timeline, the repair order's
-progress and crew ETA (from the work-orders app through ``outages.work_progress``), planned
-outages, earlier reports and calls. ``caller_script`` is the sentence the agent reads out.
+progress and crew ETA (from the work-orders app through ``outages.providers.work_progress``),
+planned outages, earlier reports and calls. ``caller_script`` is the sentence the agent reads out.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from dispatch_center.core.exceptions import NotFound
 from grids.models import ServicePoint
 from grids.selectors import service_point_search
-from outages import work_progress
 from outages.models import CallLog, EtrChange, Outage, OutageEvent, TroubleReport
+from outages.providers import work_progress
 from outages.selectors import outage_for_service_point, planned_outages_for_service_point
 
 SEARCH_LIMIT = 10

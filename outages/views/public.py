@@ -2,8 +2,8 @@
 
 Storm-proof by construction: these views never read a live table. The map page is rendered
 from settings, the reference geography in ``grids.geodata`` and translated labels; the
-outage picture comes from the published snapshot (``outages.publishing``), which nginx or a
-CDN serves in production and ``snapshot_file`` serves in the embedded mode. Searching and
+outage picture comes from the published snapshot (``outages.publicmap.publishing``), which nginx or
+a CDN serves in production and ``snapshot_file`` serves in the embedded mode. Searching and
 reporting go from the browser straight to the public API of the integration contract
 (``/api/v1/public/...``), so the pages depend on nothing but that contract.
 """
@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from outages.models import Outage, OutageCategory, TroubleReport
-from outages.publishing import CURRENT_NAME, districts_geojson
+from outages.publicmap.publishing import CURRENT_NAME, districts_geojson
 
 # The public API's paths are fixed by the integration contract (shared API.md).
 PUBLIC_API = {

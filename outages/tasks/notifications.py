@@ -1,8 +1,8 @@
 """Celery tasks of the notification outbox (thin wrappers around ``outages.notifications``).
 
-``outages/tasks.py`` imports this module so that autodiscovery registers the tasks. The sweeper
-runs from beat every minute (``dispatch_center/celery.py``). Every task is safe to run twice:
-queueing inserts nothing new for a change already queued, and sending claims the row with a
+``outages/tasks/__init__.py`` imports this module so that autodiscovery registers the tasks. The
+sweeper runs from beat every minute (``dispatch_center/celery.py``). Every task is safe to run
+twice: queueing inserts nothing new for a change already queued, and sending claims the row with a
 conditional update first.
 """
 

@@ -250,9 +250,9 @@ def _prune(root: Path, *, keep: int, current: int) -> None:
 class PublicOutage(TypedDict):
     """One active outage as the snapshot builder takes it (public fields only, no personal data).
 
-    ``geometry`` is a GeoJSON Polygon / MultiPolygon in WGS-84 (``outages.geometry`` builds it)
-    or ``None``; ``lat``/``lng`` a label point inside it. Times are aware datetimes or ``None``.
-    ``district`` is a ``grids.geodata`` district code.
+    ``geometry`` is a GeoJSON Polygon / MultiPolygon in WGS-84 (``outages.publicmap.geometry``
+    builds it) or ``None``; ``lat``/``lng`` a label point inside it. Times are aware datetimes or
+    ``None``. ``district`` is a ``grids.geodata`` district code.
     """
 
     id: int

@@ -31,9 +31,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dispatch_center import roles
 from dispatch_center.core.exceptions import DomainError, NotFound
-from outages.agent_selectors import agent_caller_search, agent_customer_context, agent_overview
 from outages.models import CallLog, TroubleReport
-from outages.public_views import CREW_STATUS_LABELS, is_valid_phone
+from outages.selectors.agent import agent_caller_search, agent_customer_context, agent_overview
+from outages.views.public import CREW_STATUS_LABELS, is_valid_phone
 
 AGENT_ROLES = (roles.HOTLINE_AGENT, roles.DISPATCHER, roles.SUPERVISOR)
 
@@ -134,7 +134,7 @@ def agent_home(request: HttpRequest) -> HttpResponse:
 @agent_required
 def agent_call_create(request: HttpRequest) -> HttpResponse:
     """Record a call (fault report or enquiry) and show what to tell the caller."""
-    from outages.agent_selectors import agent_service_point_get
+    from outages.selectors.agent import agent_service_point_get
     from outages.services.calls import call_record
 
     form = CallForm(request.POST)

@@ -1,12 +1,12 @@
 """The public map's snapshot, wired to real outages: the selector, the publish service, the hook.
 
 ``snapshot_outages`` reads the active outages as ``PublicOutage`` rows (public fields only);
-``snapshot_publish`` turns them into the files of ``outages.publishing.snapshot_files`` plus
-``districts.json`` and publishes them as a new version in ``SNAPSHOT_DIR``.
+``snapshot_publish`` turns them into the files of ``outages.publicmap.publishing.snapshot_files``
+plus ``districts.json`` and publishes them as a new version in ``SNAPSHOT_DIR``.
 
 ``on_outage_changed`` (subscribed to ``outage.changed`` in ``OutagesConfig.ready()``) keeps the
 map fresh without letting a storm of changes rebuild it on every one: through the throttle of
-``outages.publishing`` it publishes at once after a quiet period and schedules exactly one
+``outages.publicmap.publishing`` it publishes at once after a quiet period and schedules exactly one
 deferred publish for the end of each ``SNAPSHOT_MIN_INTERVAL`` window that saw more changes.
 A beat entry (``outages.snapshot_publish`` every few minutes) is the safety net for a lost
 task and keeps ``generated_at`` fresh when nothing changes. In the embedded demo, where tasks
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
-from outages import work_progress
 from outages.models import Outage
-from outages.publishing import PublicOutage, publish_snapshot, snapshot_files
+from outages.providers import work_progress
+from outages.publicmap.publishing import PublicOutage, publish_snapshot, snapshot_files
 
 if TYPE_CHECKING:
     from outages.events import DomainEvent
@@ -42,12 +42,11 @@ PRIVATE_DECIMALS = 3
 def snapshot_outages() -> list[PublicOutage]:
     """The active outages (customers out now) as the public snapshot shows them, by id.
 
-    Public fields only: type, category, status, cause, times, customer count, district code,
-    the simplified area and a label point inside it, and the crew's coarse state from the
-    work-orders app (``outages.work_progress``; ``None`` when none is known). Nothing about
-    any customer: small outages lose their area (see ``PRIVATE_BELOW_CUSTOMERS``). Outages
-    with no location at all are left out (they cannot be drawn). Two queries plus the crew
-    provider's.
+    Public fields only: type, category, status, cause, times, customer count, district code, the
+    simplified area and a label point inside it, and the crew's coarse state from the work-orders
+    app (``outages.providers.work_progress``; ``None`` when none is known). Nothing about any
+    customer: small outages lose their area (see ``PRIVATE_BELOW_CUSTOMERS``). Outages with no
+    location at all are left out (they cannot be drawn). Two queries plus the crew provider's.
     """
     rows = list(
         Outage.objects.filter(status__in=Outage.ACTIVE)
@@ -115,11 +114,11 @@ def _label_point(outage: Outage) -> tuple[float, float] | None:
 def snapshot_publish(*, now: datetime | None = None) -> int:
     """Publish the current public picture as a new snapshot version; returns the version.
 
-    Files: ``summary.json``, ``outages.geojson`` (see ``outages.publishing.snapshot_files``)
-    and ``districts.json`` (the per-district counts alone, for clients that need only them),
-    written atomically into ``SNAPSHOT_DIR`` with ``current.json`` pointing at them; the
-    newest ``SNAPSHOT_KEEP`` versions are kept. Reads only; safe to run twice (the second
-    run publishes the same picture under the next version).
+    Files: ``summary.json``, ``outages.geojson`` (see
+    ``outages.publicmap.publishing.snapshot_files``) and ``districts.json`` (the per-district counts
+    alone, for clients that need only them), written atomically into ``SNAPSHOT_DIR`` with
+    ``current.json`` pointing at them; the newest ``SNAPSHOT_KEEP`` versions are kept. Reads only;
+    safe to run twice (the second run publishes the same picture under the next version).
     """
     generated_at = now or timezone.now()
     files: dict[str, Any] = dict(
@@ -146,8 +145,8 @@ def on_outage_changed(event: DomainEvent) -> None:
     if not getattr(settings, "SNAPSHOT_AUTO_PUBLISH", True):
         return
     from dispatch_center.core.tasks import enqueue_on_commit
-    from outages.publishing import should_publish_now
-    from outages.snapshot_tasks import snapshot_publish_task
+    from outages.publicmap.publishing import should_publish_now
+    from outages.tasks.snapshot import snapshot_publish_task
 
     decision = should_publish_now(THROTTLE_KEY, interval=settings.SNAPSHOT_MIN_INTERVAL)
     if decision.publish_now:

@@ -1,10 +1,10 @@
 """The crew on an outage as the public may see it: a hook that a higher app fills in.
 
 Crews and their work orders live in ``workorders``, which ``outages`` may not import. The
-public answers (``outages.public_api``) still show "a crew is on its way / on site" with a
+public answers (``outages.api.public``) still show "a crew is on its way / on site" with a
 coarse position, so the higher app registers a provider in its ``AppConfig.ready()``::
 
-    from outages import public_crew
+    from outages.providers import public_crew
 
     public_crew.register(crew_for_outage)  # (outage_id: int) -> {"status", "lat", "lng"} | None
 

@@ -45,13 +45,14 @@ from dispatch_center.core.exceptions import DomainError, NotFound
 from grids.address import normalize_identifier, parse_address
 from grids.models import ServicePoint
 from grids.selectors import service_point_search
-from outages import cache_client, events, public_crew
-from outages.api import ErrorSerializer
-from outages.intake_selectors import outage_public_progress, report_get_by_reference
+from outages import cache_client, events
+from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
-from outages.public_views import is_valid_phone
+from outages.providers import public_crew
 from outages.selectors import outage_for_service_point, planned_outages_for_service_point
+from outages.selectors.intake import outage_public_progress, report_get_by_reference
 from outages.services.intake import ReportInput, report_message, report_submit
+from outages.views.public import is_valid_phone
 
 LOOKUP_LIMIT = 5
 VERSION_KEY = "outages:public:version"

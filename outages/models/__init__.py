@@ -1,0 +1,1 @@
+from outages.models.outages import *  # noqa: F403

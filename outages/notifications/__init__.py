@@ -1,0 +1,1 @@
+from outages.notifications.services import *  # noqa: F403
