@@ -1,13 +1,11 @@
-"""Public subscriptions to outage updates: subscribe, unsubscribe (API and the link's page).
+"""Public subscriptions to outage updates: subscribe, unsubscribe (the API).
 
 - ``POST /api/v1/public/subscriptions`` — ``{"channel": "sms" | "email", "phone" | "email",
   one of "outage_id" / "address" / "account_no", "language"}`` → 201 (200 when the same
   subscription already existed) with the subscription, its recipient *masked*, and a
   confirmation message; a confirmation is also sent to the recipient.
 - ``POST /api/v1/public/subscriptions/unsubscribe`` — ``{"token"}`` (from the link).
-- ``GET|POST /map/unsubscribe/<token>`` — the page the link in each message opens: GET asks,
-  POST (with Django's CSRF token) unsubscribes. GET changes nothing, so a mail scanner that
-  follows links cannot unsubscribe anybody.
+- The page the link in each message opens is ``outages.views.subscriptions``.
 
 No login, rate-limited with the ``public`` throttle scope. CSRF-safe without a session: the
 API accepts ``application/json`` only, which a cross-site form cannot send (a cross-site
@@ -20,11 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
@@ -34,7 +29,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch_center.core.exceptions import DomainError, NotFound
 from outages.api.public import PublicRateThrottle
 from outages.api.staff import ErrorSerializer
 from outages.models import Subscription
@@ -42,7 +36,6 @@ from outages.notifications import (
     mask_recipient,
     subscription_cancel,
     subscription_create,
-    subscription_from_token,
 )
 
 
@@ -184,24 +177,3 @@ class PublicUnsubscribeApi(_PublicJsonApi):
         serializer.is_valid(raise_exception=True)
         subscription_cancel(token=serializer.validated_data["token"])
         return Response({"status": "unsubscribed", "message": _("已退订，您将不再收到该通知。")})
-
-
-@require_http_methods(["GET", "POST"])
-def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
-    """The unsubscribe link's page: GET shows what would be cancelled, POST cancels."""
-    context: dict[str, Any] = {"token": token, "done": False, "invalid": False}
-    try:
-        subscription = (
-            subscription_cancel(token=token)
-            if request.method == "POST"
-            else subscription_from_token(token)
-        )
-    except (NotFound, DomainError):
-        context["invalid"] = True
-        return render(request, "outages/unsubscribe.html", context, status=404)
-    context.update(
-        done=request.method == "POST" or subscription.unsubscribed_at is not None,
-        recipient=mask_recipient(subscription.recipient),
-        target=subscription.address or (_("停电事件 %(id)s") % {"id": subscription.outage_id}),
-    )
-    return render(request, "outages/unsubscribe.html", context)

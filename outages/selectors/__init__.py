@@ -6,4 +6,28 @@
 - ``agent``: the hotline agent's page (caller search, customer context, the script).
 """
 
-from outages.selectors.outages import *  # noqa: F403
+from outages.selectors.outages import (
+    outage_counts_by_district,
+    outage_for_service_point,
+    outage_get,
+    outage_get_detail,
+    outage_list,
+    outage_list_active,
+    planned_outage_ids_due_to_end,
+    planned_outage_ids_due_to_start,
+    planned_outage_notices,
+    planned_outages_for_service_point,
+)
+
+__all__ = [
+    "outage_counts_by_district",
+    "outage_for_service_point",
+    "outage_get",
+    "outage_get_detail",
+    "outage_list",
+    "outage_list_active",
+    "planned_outage_ids_due_to_end",
+    "planned_outage_ids_due_to_start",
+    "planned_outage_notices",
+    "planned_outages_for_service_point",
+]

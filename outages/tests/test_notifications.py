@@ -17,16 +17,17 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from dispatch_center.core.exceptions import ExternalServiceError
+from outages import notifications
 from outages.models import EtrChange, Notification, Outage, Subscription
 from outages.notifications import (
     EmailSender,
     mask_recipient,
     notification_send,
     notifications_queue_for_outage,
+    senders,
     subscription_create,
     unsubscribe_token,
 )
-from outages.notifications import services as notifications
 from outages.services import outage_create, outage_restore, outage_set_etr
 from outages.tasks.notifications import (
     notification_send_task,
@@ -416,7 +417,7 @@ def test_email_sender_uses_django_mail_and_retries_on_smtp_errors(monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(notifications, "send_mail", broken)
+    monkeypatch.setattr(senders, "send_mail", broken)
     with pytest.raises(ExternalServiceError):
         EmailSender().send("a@example.com", "s", "b")
 
