@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError
-from grids.address import normalize_identifier, parse_address
-from grids.models import ServicePoint
+from grids import selectors as grid_selectors
+from grids.address import parse_address
 from outages.models import Outage, Subscription
 from outages.notifications.messages import KIND_SUBSCRIBED
 from outages.notifications.outbox import _queue
@@ -70,17 +70,17 @@ def _clean_recipient(channel: str, recipient: str) -> str:
 
 def _address_target(*, address: str, account_no: str) -> tuple[str, str]:
     """(display address, normalised address) of what the caller named; ``DomainError``."""
+    fields = ("address", "address_norm")
     if account_no:
-        ident = normalize_identifier(account_no) or account_no.strip()
-        sp = ServicePoint.objects.filter(account_no=ident).only("address", "address_norm").first()
+        sp = grid_selectors.service_point_for_account(account_no, fields=fields)
         if sp is None:
             raise _invalid("account_no", _("没有找到该户号。"))
         return sp.address, sp.address_norm
     norm = parse_address(address).norm
-    sp = ServicePoint.objects.filter(address_norm=norm).only("address", "address_norm").first()
-    if sp is None:
+    found = grid_selectors.service_points_with_address(norm=norm, limit=1, fields=fields)
+    if not found:
         raise _invalid("address", _("没有找到该地址，请从查询结果中选择地址后订阅。"))
-    return sp.address, sp.address_norm
+    return found[0].address, found[0].address_norm
 
 
 @transaction.atomic
