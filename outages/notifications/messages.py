@@ -67,8 +67,9 @@ def _local(value: datetime, language: str) -> str:
 def _name(obj: Any, language: str) -> str:
     if obj is None:
         return ""
-    if language == Subscription.Language.EN and getattr(obj, "name_en", ""):
-        return str(obj.name_en)
+    name_en = getattr(obj, "name_en", None)
+    if language == Subscription.Language.EN and name_en:
+        return str(name_en)
     return str(obj.name)
 
 

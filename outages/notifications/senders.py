@@ -75,5 +75,5 @@ def sender_for(channel: str) -> NotificationSender:
     path = per_channel.get(channel) or getattr(
         settings, "NOTIFICATION_SENDER", "outages.notifications.LoggingSender"
     )
-    sender: NotificationSender = import_string(path)()
+    sender: NotificationSender = import_string(str(path))()
     return sender

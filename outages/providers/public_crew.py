@@ -6,7 +6,7 @@ coarse position, so the higher app registers a provider in its ``AppConfig.ready
 
     from outages.providers import public_crew
 
-    public_crew.register(crew_for_outage)  # (outage_id: int) -> {"status", "lat", "lng"} | None
+    public_crew.register(crew_for_outage)  # a PublicCrewProvider
 
 Until a provider is registered every outage answers ``None``. Whatever a provider returns,
 the position is rounded here to ``DECIMALS`` decimal places (about 1 km at Shenzhen's
@@ -17,31 +17,48 @@ may also hand out a delayed position (``DESIGN.md``: rounded or delayed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 logger = logging.getLogger(__name__)
 
 DECIMALS = 2
 
-Provider = Callable[[int], Mapping[str, Any] | None]
 
-_providers: list[Provider] = []
+class PublicCrew(TypedDict):
+    """The crew on an outage: its public state code (``outages.views.public.CREW_STATUS_LABELS``)
+    and its last position in WGS-84 (``None`` when unknown)."""
+
+    status: str
+    lat: float | None
+    lng: float | None
 
 
-def register(provider: Provider) -> None:
+class PublicCrewProvider(Protocol):
+    """Answers the crew working on one outage as ``PublicCrew``, or None without one.
+
+    The position may be exact: ``crew_for_outage`` coarsens it before any public answer.
+    Reads only.
+    """
+
+    def __call__(self, outage_id: int, /) -> PublicCrew | None: ...
+
+
+_providers: list[PublicCrewProvider] = []
+
+
+def register(provider: PublicCrewProvider) -> None:
     """Add ``provider`` (called with an outage id). Registering it twice is a no-op."""
     if provider not in _providers:
         _providers.append(provider)
 
 
-def unregister(provider: Provider) -> None:
+def unregister(provider: PublicCrewProvider) -> None:
     """Remove ``provider`` (tests use it to clean up)."""
     if provider in _providers:
         _providers.remove(provider)
 
 
-def crew_for_outage(outage_id: int) -> dict[str, Any] | None:
+def crew_for_outage(outage_id: int) -> PublicCrew | None:
     """``{"status", "lat", "lng"}`` of the crew working on ``outage_id``, coarsened; or None.
 
     The first provider with an answer wins. A failing provider is logged and skipped: the
@@ -55,11 +72,11 @@ def crew_for_outage(outage_id: int) -> dict[str, Any] | None:
             continue
         if not found:
             continue
-        return {
-            "status": str(found.get("status") or ""),
-            "lat": _coarse(found.get("lat")),
-            "lng": _coarse(found.get("lng")),
-        }
+        return PublicCrew(
+            status=str(found.get("status") or ""),
+            lat=_coarse(found.get("lat")),
+            lng=_coarse(found.get("lng")),
+        )
     return None
 
 

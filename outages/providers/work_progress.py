@@ -9,10 +9,13 @@ shows the order's progress and the crew's ETA, so the higher app registers provi
 
     work_progress.register(crew_statuses=..., progress=...)
 
-- ``crew_statuses(outage_ids: list[int]) -> {outage_id: status}``: one call for many outages
-  (the snapshot); ``status`` is one of the public crew states of
+The contract is typed, so mypy checks the registration in the higher app:
+
+- ``crew_statuses`` is a ``CrewStatusesProvider``: ``(outage_ids) -> {outage_id: status}``,
+  one call for many outages (the snapshot); ``status`` is one of the public crew states of
   ``outages.views.public.CREW_STATUS_LABELS`` (``dispatched``, ``en_route``, ``on_site``...).
-- ``progress(outage_id: int) -> OutageWork | None``: the live repair order of one outage.
+- ``progress`` is a ``ProgressProvider``: ``(outage_id) -> OutageWork | None``, the live
+  repair order of one outage.
 
 Until a provider is registered, every outage has no crew (``None``): the snapshot and the
 agent's page say so instead of failing. A failing provider is logged and treated the same.
@@ -21,9 +24,9 @@ agent's page say so instead of failing. A failing provider is logged and treated
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Protocol, TypedDict
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +59,21 @@ class OutageWork(TypedDict):
     steps: list[WorkStep]
 
 
-CrewStatusesProvider = Callable[[list[int]], Mapping[int, str]]
-ProgressProvider = Callable[[int], OutageWork | None]
+class CrewStatusesProvider(Protocol):
+    """Answers the public crew state of the outages that have a crew, in one call.
+
+    Called with the ids of many outages; returns ``{outage_id: status}`` for those with a
+    crew (others left out), ``status`` a public crew state code. Reads only.
+    """
+
+    def __call__(self, outage_ids: list[int], /) -> Mapping[int, str]: ...
+
+
+class ProgressProvider(Protocol):
+    """Answers the live repair order of one outage as ``OutageWork``, or None. Reads only."""
+
+    def __call__(self, outage_id: int, /) -> OutageWork | None: ...
+
 
 _crew_statuses: list[CrewStatusesProvider] = []
 _progress: list[ProgressProvider] = []
@@ -81,10 +97,10 @@ def unregister(
     progress: ProgressProvider | None = None,
 ) -> None:
     """Remove providers (tests use it to clean up)."""
-    if crew_statuses in _crew_statuses:
-        _crew_statuses.remove(crew_statuses)  # type: ignore[arg-type]
-    if progress in _progress:
-        _progress.remove(progress)  # type: ignore[arg-type]
+    if crew_statuses is not None and crew_statuses in _crew_statuses:
+        _crew_statuses.remove(crew_statuses)
+    if progress is not None and progress in _progress:
+        _progress.remove(progress)
 
 
 def crew_statuses(outage_ids: list[int]) -> dict[int, str]:
@@ -112,10 +128,10 @@ def progress_for_outage(outage_id: int) -> OutageWork | None:
     """The repair order of ``outage_id`` from the first provider that has one, or None."""
     for provider in tuple(_progress):
         try:
-            answer: Any = provider(outage_id)
+            answer = provider(outage_id)
         except Exception:
             logger.exception("Work progress provider %r failed for outage %s", provider, outage_id)
             continue
         if answer:
-            return answer  # type: ignore[no-any-return]
+            return answer
     return None

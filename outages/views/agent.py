@@ -114,7 +114,8 @@ def _page_context(request: HttpRequest, form: CallForm | None = None) -> dict[st
                 initial={"service_point": customer.service_point.pk, "caller_phone": phone}
             )
     if context["customer"] is None:
-        context["overview"] = agent_overview(agent_id=request.user.pk)
+        # ``agent_required``: always a signed-in user here.
+        context["overview"] = agent_overview(agent_id=int(request.user.pk or 0))
     call_id = request.GET.get("call")
     if call_id and call_id.isdigit() and context["customer"] is not None:
         context["last_call"] = next(
@@ -175,10 +176,11 @@ def agent_call_create(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("已记录咨询来电。"))
-            query = {"sp": service_point.pk, "call": result.call.pk}
+            query: dict[str, int | str] = {"sp": service_point.pk, "call": result.call.pk}
             if q:
                 query["q"] = q
             return HttpResponseRedirect(f"{reverse('agent-home')}?{urlencode(query)}")
-    request.GET = request.GET.copy()
-    request.GET["q"] = q
+    with_query = request.GET.copy()
+    with_query["q"] = q
+    request.GET = with_query  # type: ignore[assignment]  # the page context reads it
     return render(request, "outages/agent.html", _page_context(request, form), status=400)
