@@ -133,7 +133,7 @@ def _field_name(attname: str) -> str:
 def _col(name: str, model: type[ServicePoint] | type[District] = ServicePoint) -> str:
     """The quoted column of ``model``'s field ``name``."""
     column = model._meta.get_field(name).column  # type: ignore[union-attr]
-    return str(connection.ops.quote_name(column))
+    return str(connection.ops.quote_name(str(column)))
 
 
 def _table(model: type[ServicePoint] | type[District]) -> str:
