@@ -314,44 +314,8 @@ def snapshot_files(
                 "zh-hans": outage["cause_name"] or outage["cause"],
                 "en": outage["cause_name_en"] or outage["cause_name"] or outage["cause"],
             }
-        lat, lng = round(outage["lat"], COORD_DECIMALS), round(outage["lng"], COORD_DECIMALS)
-        geometry = outage["geometry"] or {"type": "Point", "coordinates": [lng, lat]}
-        features.append(
-            {
-                "type": "Feature",
-                "id": outage["id"],
-                "geometry": {
-                    "type": geometry["type"],
-                    "coordinates": _round_positions(geometry["coordinates"]),
-                },
-                "properties": {
-                    "id": outage["id"],
-                    "category": outage["category"],
-                    "type": outage["type"],
-                    "status": outage["status"],
-                    "cause": outage["cause"],
-                    "started_at": _iso(outage["started_at"]),
-                    "etr": _iso(outage["etr"]),
-                    "customers_affected": customers,
-                    "district": outage["district"],
-                    "crew_status": outage["crew_status"],
-                    "lat": lat,
-                    "lng": lng,
-                },
-            }
-        )
+        features.append(_feature(outage, customers))
     generated = generated_at.isoformat()
-    district_rows: list[dict[str, Any]] = [
-        {
-            "code": d.code,
-            "name": d.name,
-            "name_en": d.name_en,
-            "outages": by_district[d.code]["outages"],
-            "customers_affected": by_district[d.code]["customers"],
-        }
-        for d in districts
-    ]
-    district_rows.sort(key=lambda row: (-row["customers_affected"], -row["outages"], row["code"]))
     summary = {
         "generated_at": generated,
         "active_outages": len(features),
@@ -360,7 +324,7 @@ def snapshot_files(
             code: {"outages": v["outages"], "customers_affected": v["customers"]}
             for code, v in sorted(by_category.items())
         },
-        "by_district": district_rows,
+        "by_district": _district_rows(districts, by_district),
     }
     collection = {
         "type": "FeatureCollection",
@@ -369,6 +333,53 @@ def snapshot_files(
         "features": features,
     }
     return {"summary.json": summary, "outages.geojson": collection}
+
+
+def _feature(outage: PublicOutage, customers: int) -> dict[str, Any]:
+    """One outage as a GeoJSON feature (properties documented in ``snapshot_files``)."""
+    lat, lng = round(outage["lat"], COORD_DECIMALS), round(outage["lng"], COORD_DECIMALS)
+    geometry = outage["geometry"] or {"type": "Point", "coordinates": [lng, lat]}
+    return {
+        "type": "Feature",
+        "id": outage["id"],
+        "geometry": {
+            "type": geometry["type"],
+            "coordinates": _round_positions(geometry["coordinates"]),
+        },
+        "properties": {
+            "id": outage["id"],
+            "category": outage["category"],
+            "type": outage["type"],
+            "status": outage["status"],
+            "cause": outage["cause"],
+            "started_at": _iso(outage["started_at"]),
+            "etr": _iso(outage["etr"]),
+            "customers_affected": customers,
+            "district": outage["district"],
+            "crew_status": outage["crew_status"],
+            "lat": lat,
+            "lng": lng,
+        },
+    }
+
+
+def _district_rows(
+    districts: Iterable[DistrictInfo], counts: Mapping[str | None, Mapping[str, int]]
+) -> list[dict[str, Any]]:
+    """Every district with its counts, most customers affected first."""
+    empty = {"outages": 0, "customers": 0}
+    rows: list[dict[str, Any]] = [
+        {
+            "code": d.code,
+            "name": d.name,
+            "name_en": d.name_en,
+            "outages": counts.get(d.code, empty)["outages"],
+            "customers_affected": counts.get(d.code, empty)["customers"],
+        }
+        for d in districts
+    ]
+    rows.sort(key=lambda row: (-row["customers_affected"], -row["outages"], row["code"]))
+    return rows
 
 
 def districts_geojson(districts: Iterable[DistrictInfo] = DISTRICTS) -> dict[str, Any]:
