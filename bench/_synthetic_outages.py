@@ -1,10 +1,10 @@
 """Synthetic active outages for the public-map benchmarks (no database needed).
 
-Each outage is a ``outages.publishing.PublicOutage`` row: a label point inside a random
-Shenzhen district and a simplified area around it like the ones ``outages.geometry`` builds
-for real outages: a star-shaped polygon of 20-40 vertices, 5-decimal coordinates, a radius
-from 60 m (a few buildings on one transformer) to 1.5 km (a feeder), log-uniformly spread.
-Category, type, cause and status mixes are those of a storm day (mostly faults).
+Each outage is a ``outages.publicmap.publishing.PublicOutage`` row: a label point inside a random
+Shenzhen district and a simplified area around it like the ones ``outages.publicmap.geometry``
+builds for real outages: a star-shaped polygon of 20-40 vertices, 5-decimal coordinates, a radius
+from 60 m (a few buildings on one transformer) to 1.5 km (a feeder), log-uniformly spread. Category,
+type, cause and status mixes are those of a storm day (mostly faults).
 """
 
 from __future__ import annotations

@@ -210,8 +210,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from grids.models import Device, District
     from outages import events, services
-    from outages.geometry import area_bytes
     from outages.models import Interruption, Outage, OutageType
+    from outages.publicmap.geometry import area_bytes
     from outages.services import common
 
     # Measure the outages app alone: higher apps' subscribers (work orders...) are detached.

@@ -67,7 +67,7 @@ def _serve(scratch: Path, outages: int) -> tuple[str, object]:
 
     from _synthetic_outages import synthetic_outages
 
-    from outages.publishing import publish_snapshot, snapshot_files
+    from outages.publicmap.publishing import publish_snapshot, snapshot_files
 
     now = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
     publish_snapshot(

@@ -2,8 +2,8 @@
 
 The README recommends nginx (or a CDN) serving SNAPSHOT_DIR with deploy/nginx.conf. This runs
 that very file, with its EDIT lines pointed at a scratch directory and a loopback port, against
-a snapshot published by ``outages.publishing.publish_snapshot`` (synthetic outages), and loads
-it with ``wrk`` (bounded in time, loopback only):
+a snapshot published by ``outages.publicmap.publishing.publish_snapshot`` (synthetic outages),
+and loads it with ``wrk`` (bounded in time, loopback only):
 
 - ``/snapshot/current.json``: the pointer every map polls (ETag, max-age 5 s headers), and
 - ``/static/bench/plain.json``: the same bytes as a plain static file (the baseline),
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _synthetic_outages import synthetic_outages  # noqa: E402
 
-from outages.publishing import publish_snapshot, read_current, snapshot_files  # noqa: E402
+from outages.publicmap.publishing import publish_snapshot, read_current, snapshot_files  # noqa: E402
 
 CONF = ROOT / "deploy" / "nginx.conf"
 TARGET_RATIO = 0.8

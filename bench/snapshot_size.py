@@ -1,12 +1,12 @@
 """Size of the public map's snapshot for 1,000 active outages (target: <= 1 MB gzipped).
 
-Generates 1,000 synthetic outages with simplified areas of realistic size (20-40 vertices,
-5-decimal coordinates; see bench/_synthetic_outages.py), builds the snapshot files exactly as
-the map loads them (``outages.publishing.snapshot_files``) and prints each file's raw size and
-its size gzipped: at level 9 (the precompressed .gz twin ``publish_snapshot`` writes and nginx
-serves with gzip_static) and at level 5 (nginx's on-the-fly gzip in deploy/nginx.conf).
+Generates 1,000 synthetic outages with simplified areas of realistic size (20-40 vertices, 5-decimal
+coordinates; see bench/_synthetic_outages.py), builds the snapshot files exactly as the map loads
+them (``outages.publicmap.publishing.snapshot_files``) and prints each file's raw size and its size
+gzipped: at level 9 (the precompressed .gz twin ``publish_snapshot`` writes and nginx serves with
+gzip_static) and at level 5 (nginx's on-the-fly gzip in deploy/nginx.conf).
 
-outages.geojson feature properties (documented in ``outages.publishing.snapshot_files``):
+outages.geojson feature properties (documented in ``outages.publicmap.publishing.snapshot_files``):
 id, category, type, status, cause, started_at, etr, customers_affected, district,
 crew_status, lat, lng; plus a top-level ``labels`` table with the type and cause names in
 both languages.
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _synthetic_outages import synthetic_outages  # noqa: E402
 
-from outages.publishing import snapshot_files  # noqa: E402
+from outages.publicmap.publishing import snapshot_files  # noqa: E402
 
 TARGET_GZIP_BYTES = 1_000_000
 

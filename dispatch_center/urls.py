@@ -21,16 +21,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/v1/", include("grids.api_urls")),
-    path("api/v1/", include("outages.api_urls")),
-    path("api/v1/", include("outages.public_api_urls")),
+    path("api/v1/", include("outages.api.urls")),
     path("api/v1/", include("workorders.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),
-    # Public subscriptions to outage updates and the unsubscribe page.
-    path("", include("outages.subscribe_urls")),
-    # The hotline agent's page.
-    path("agent/", include("outages.agent_urls")),
-    # The public outage map: /map/, /map/report/<ref>, the snapshot files.
+    # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
+    # snapshot files) and the hotline agent's page (/agent/).
     path("", include("outages.urls")),
 ]
 if settings.DEBUG:

@@ -377,6 +377,10 @@ class ServicePoint(TimeStampedModel):
         ordering = ["account_no"]
         verbose_name = _("service point")
         verbose_name_plural = _("service points")
+        indexes = [
+            # The intake's nearest-premise look-up (grids.selectors.service_point_nearest).
+            models.Index(fields=["lat", "lng"], name="grids_sp_lat_lng_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lat__gte=-90, lat__lte=90, lng__gte=-180, lng__lte=180),

@@ -7,14 +7,15 @@ class OutagesConfig(AppConfig):
     verbose_name = _("停电信息")
 
     def ready(self) -> None:
-        # The public look-up cache follows outage changes (outages.public_api).
-        from outages import public_api
+        # The public look-up cache follows outage changes (outages.api.public).
+        from outages.api import public as public_api
 
         public_api.subscribe()
 
         # The public snapshot follows outage changes (throttled), and subscribers hear about
-        # ETR changes and restorations (outages.snapshot, outages.notifications).
-        from outages import events, notifications, snapshot
+        # ETR changes and restorations (outages.publicmap.snapshot, outages.notifications).
+        from outages import events, notifications
+        from outages.publicmap import snapshot
 
         events.subscribe(events.OUTAGE_CHANGED, snapshot.on_outage_changed)
         events.subscribe(events.OUTAGE_ETR_CHANGED, notifications.on_etr_changed)

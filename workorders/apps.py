@@ -82,7 +82,7 @@ class WorkordersConfig(AppConfig):
         events.subscribe(events.REPORT_NEEDS_PREMISE_VISIT, on_report_needs_premise_visit)
         events.subscribe(events.REPORT_DANGER, on_report_danger)
         # The outages app's hooks for the crew on an outage (public map, agent's page).
-        from outages import public_crew, work_progress
+        from outages.providers import public_crew, work_progress
         from workorders import outage_progress
 
         work_progress.register(

@@ -44,7 +44,7 @@ from dispatch_center import roles
 from grids.models import Crew, District, Grid
 from outages import selectors as outage_selectors
 from outages.models import Outage, OutageCategory, Priority
-from outages.publishing import districts_geojson
+from outages.publicmap.publishing import districts_geojson
 from workorders import selectors
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder, WorkOrderEvent
 

@@ -1,5 +1,6 @@
-"""The repair work on an outage, for the outages app's hooks (``outages.work_progress``,
-``outages.public_crew``). Read-only; ``WorkordersConfig.ready()`` registers these functions.
+"""The repair work on an outage, for the outages app's hooks
+(``outages.providers.work_progress``, ``outages.providers.public_crew``). Read-only;
+``WorkordersConfig.ready()`` registers these functions.
 
 ``outages`` may not import this app, so it asks through the hooks: the public snapshot for the
 coarse crew state of many outages at once, the public look-up for the crew of one outage
@@ -13,11 +14,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from outages.providers.public_crew import PublicCrew
+from outages.providers.work_progress import OutageWork, WorkStep
 from workorders import dispatching
 from workorders.models import WorkOrder, WorkOrderEvent
 
-# Work-order status → the public crew state (``outages.public_views.CREW_STATUS_LABELS``).
-PUBLIC_CREW_STATUS = {
+# Work-order status → the public crew state (``outages.views.public.CREW_STATUS_LABELS``).
+PUBLIC_CREW_STATUS: dict[str, str] = {
     WorkOrder.Status.DISPATCHED: "dispatched",
     WorkOrder.Status.CLAIMED: "dispatched",
     WorkOrder.Status.ACCEPTED: "accepted",
@@ -77,44 +80,45 @@ def crew_eta(order: WorkOrder, *, now: datetime | None = None) -> datetime | Non
     return order.arrive_due_at
 
 
-def progress_for_outage(outage_id: int) -> dict[str, Any] | None:
-    """The newest live repair order of ``outage_id`` as ``outages.work_progress.OutageWork``:
-    status, crew, ETA, commitment and timeline. Two queries; None without an order."""
+def progress_for_outage(outage_id: int) -> OutageWork | None:
+    """The newest live repair order of ``outage_id`` as
+    ``outages.providers.work_progress.OutageWork``: status, crew, ETA, commitment and timeline.
+    Two queries; None without an order."""
     order = _order_for(outage_id)
     if order is None:
         return None
     steps = [
-        {
-            "at": e.at,
-            "label": str(e.get_to_status_display() if e.to_status else e.get_kind_display()),
-            "note": e.reason,
-        }
+        WorkStep(
+            at=e.at,
+            label=str(e.get_to_status_display() if e.to_status else e.get_kind_display()),
+            note=e.reason,
+        )
         for e in WorkOrderEvent.objects.filter(order=order)
         .exclude(kind=WorkOrderEvent.Kind.DISPATCH_DECISION)
         .order_by("at", "pk")
     ]
-    return {
-        "order_id": order.pk,
-        "status": order.status,
-        "status_label": str(order.get_status_display()),
-        "crew": order.crew.name if order.crew else None,
-        "crew_status": PUBLIC_CREW_STATUS.get(order.status),
-        "eta": crew_eta(order),
-        "arrived_at": order.arrived_at,
-        "arrive_due_at": order.arrive_due_at,
-        "sla_state": order.sla_state,
-        "sla_state_label": str(order.get_sla_state_display()),
-        "steps": steps,
-    }
+    return OutageWork(
+        order_id=order.pk,
+        status=order.status,
+        status_label=str(order.get_status_display()),
+        crew=order.crew.name if order.crew else None,
+        crew_status=PUBLIC_CREW_STATUS.get(order.status),
+        eta=crew_eta(order),
+        arrived_at=order.arrived_at,
+        arrive_due_at=order.arrive_due_at,
+        sla_state=order.sla_state,
+        sla_state_label=str(order.get_sla_state_display()),
+        steps=steps,
+    )
 
 
-def public_crew_for_outage(outage_id: int) -> dict[str, Any] | None:
+def public_crew_for_outage(outage_id: int) -> PublicCrew | None:
     """``{"status", "lat", "lng"}`` of the crew on ``outage_id`` for the public look-up
-    (``outages.public_crew`` rounds the position); None without a crew."""
+    (``outages.providers.public_crew`` rounds the position); None without a crew."""
     order = _order_for(outage_id)
     if order is None or order.crew is None:
         return None
     status = PUBLIC_CREW_STATUS.get(order.status)
     if status is None:
         return None
-    return {"status": status, "lat": order.crew.last_lat, "lng": order.crew.last_lng}
+    return PublicCrew(status=status, lat=order.crew.last_lat, lng=order.crew.last_lng)

@@ -7,9 +7,11 @@ substation where the supply enters. :func:`plan_network` maps it onto the model 
 
 * Conductor is contracted: all buses a run of conductor joins become one node (union-find).
   The substation buses are contracted into one *source* node (``is_source``).
-* Switches and transformers become devices between the nodes of their two ends. An element
+* Switches and transformers become devices between the nodes of their two ends. A transformer
   whose two ends land on the same node after contraction is in parallel with conductor and
   cannot be a device (``grids_device_distinct_nodes``); it is dropped and listed in ``notes``.
+  A switch in that position is still switched and reported by SCADA, so its far end becomes a
+  node of its own with nothing behind it (``<bus>#<switch id>``), also listed in ``notes``.
 * Each load hangs below the transformer whose low-voltage node holds its bus. A load on a bus
   that no transformer feeds (IEEE 13/123 put loads straight on MV buses) gets a *synthetic*
   transformer ``<bus>#T`` from the bus's node to a new node ``<bus>#LV``, one per bus, so every
@@ -26,6 +28,7 @@ substation where the supply enters. :func:`plan_network` maps it onto the model 
 
 import enum
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 KIND_BREAKER = "breaker"
@@ -37,6 +40,8 @@ KIND_TRANSFORMER = "transformer"
 
 SYNTHETIC_TRANSFORMER_SUFFIX = "#T"
 SYNTHETIC_LV_NODE_SUFFIX = "#LV"
+# A switch in parallel with conductor gets a far-end node of its own: ``<bus>#<switch id>``.
+PARALLEL_END_NODE_SEPARATOR = "#"
 
 
 class Role(enum.Enum):
@@ -204,6 +209,49 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
     if not raw.source_buses:
         raise PlanError("the network has no source bus")
     notes = list(raw.notes)
+    uf, conductors = _contract(raw)
+    source_bus = raw.source_buses[0]
+    source_root = uf.find(source_bus)
+    hint_of, group_of = _conductor_labels(conductors, uf)
+
+    keys: set[str] = set()
+    devs, own_end_nodes = _devices(raw, uf, keys, notes)
+    sp_pairs, synthetic_nodes = _attach_loads(raw, uf, devs, keys, notes)
+
+    order, labels, flipped = _orient_and_label(devs, source_root, hint_of, group_of)
+    if len(order) < len(devs):
+        notes.append(f"{len(devs) - len(order)} device(s) are not connected to the source")
+        _label_unreached(devs, order, labels, hint_of, group_of)
+
+    coords = _Coordinates(raw, uf, source_root)
+    for extra_node, bus in (*synthetic_nodes.items(), *own_end_nodes.items()):
+        coords.place_at_bus(extra_node, bus)
+
+    def node_key(node: str) -> str:
+        return source_bus if node == source_root else node
+
+    planned_devices, used_nodes = _planned_devices(devs, order, labels, flipped, coords, node_key)
+    if source_root not in used_nodes:
+        used_nodes.insert(0, source_root)
+    return NetworkPlan(
+        source=source_bus,
+        nodes=[
+            PlannedNode(key=node_key(n), is_source=n == source_root, x=xy[0], y=xy[1])
+            for n in used_nodes
+            for xy in [coords.node_xy.get(n, (None, None))]
+        ],
+        devices=planned_devices,
+        feeders=_planned_feeders(planned_devices),
+        service_points=_planned_service_points(sp_pairs, planned_devices, coords, source_root),
+        geographic=raw.geographic,
+        substation_kv=raw.substation_kv,
+        feeder_kv=raw.feeder_kv,
+        notes=notes,
+    )
+
+
+def _contract(raw: RawNetwork) -> tuple[_UnionFind, list[Element]]:
+    """Union the substation buses and every run of conductor; the conductor elements."""
     uf = _UnionFind(list(raw.buses))
     source_bus = raw.source_buses[0]
     for other in raw.source_buses[1:]:
@@ -211,8 +259,13 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
     conductors = [el for el in raw.elements if el.role is Role.CONDUCTOR]
     for el in conductors:
         uf.union(el.bus_a, el.bus_b)
-    source_root = uf.find(source_bus)
+    return uf, conductors
 
+
+def _conductor_labels(
+    conductors: list[Element], uf: _UnionFind
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The most common feeder hint and group of the conductor in each contracted node."""
     hints: dict[str, Counter[str]] = defaultdict(Counter)
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     for el in conductors:
@@ -223,10 +276,25 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
             groups[root][el.group] += 1
     hint_of = {root: c.most_common(1)[0][0] for root, c in hints.items()}
     group_of = {root: c.most_common(1)[0][0] for root, c in groups.items()}
+    return hint_of, group_of
 
+
+def _devices(
+    raw: RawNetwork, uf: _UnionFind, keys: set[str], notes: list[str]
+) -> tuple[list[_Dev], dict[str, str]]:
+    """Switches and transformers between the nodes of their ends, and the nodes of their own
+    that switches in parallel with conductor get (``{node key: bus}``).
+
+    A switch whose two ends land on one node is still a device an operator or SCADA switches
+    (IEEE 8500's open tie ``wg127_48332_sw``: single-phase lines already join its ends), so
+    its far end becomes a node of its own, ``<bus>#<switch id>``, with nothing behind it:
+    switching it changes who is supplied by nothing, which is what the tables say. A
+    transformer in parallel with conductor has no such role and is dropped.
+    """
     devs: list[_Dev] = []
-    keys: set[str] = set()
     dropped: list[str] = []
+    parallel: list[str] = []
+    own_end_nodes: dict[str, str] = {}
     for el in raw.elements:
         if el.role is Role.CONDUCTOR:
             continue
@@ -234,26 +302,47 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
             raise PlanError(f"two devices are called '{el.id}'")
         keys.add(el.id)
         a, b = uf.find(el.bus_a), uf.find(el.bus_b)
-        if a == b:
+        if a == b and el.role is Role.SWITCH:
+            b = f"{el.bus_b}{PARALLEL_END_NODE_SEPARATOR}{el.id}"
+            if b in uf.parent:
+                raise PlanError(f"bus '{b}' clashes with the node of switch '{el.id}'")
+            own_end_nodes[b] = el.bus_b
+            parallel.append(el.id)
+        elif a == b:
             dropped.append(el.id)
             continue
         kind = KIND_TRANSFORMER if el.role is Role.TRANSFORMER else el.kind
         devs.append(
             _Dev(el.id, kind, a, b, el.bus_a, el.bus_b, el.is_open, el.rating_kva, el.feeder_hint)
         )
-    if dropped:
-        shown = ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+    if parallel:
         notes.append(
-            f"{len(dropped)} switch/transformer element(s) in parallel with conductor cannot "
-            f"change who is supplied and were not modelled: {shown}"
+            f"{len(parallel)} switch(es) in parallel with conductor imported with a node of "
+            f"their own at the far end (switching them changes no supply): {_shown(parallel)}"
         )
+    if dropped:
+        notes.append(
+            f"{len(dropped)} transformer element(s) in parallel with conductor cannot "
+            f"change who is supplied and were not modelled: {_shown(dropped)}"
+        )
+    return devs, own_end_nodes
 
-    # Loads: under the transformer whose LV node holds the bus, else a synthetic one per bus.
+
+def _shown(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+
+
+def _attach_loads(
+    raw: RawNetwork, uf: _UnionFind, devs: list[_Dev], keys: set[str], notes: list[str]
+) -> tuple[list[tuple[Load, str]], dict[str, str]]:
+    """Each load under the transformer whose LV node holds its bus, else under a synthetic
+    transformer (one per bus, appended to ``devs``): ``(load, transformer key)`` pairs and the
+    synthetic LV nodes (``{node key: bus}``)."""
     lv_transformer: dict[str, str] = {}
     for dev in devs:
         if dev.kind == KIND_TRANSFORMER:
             lv_transformer.setdefault(dev.b, dev.key)
-    synthetic_nodes: dict[str, str] = {}  # LV node key -> bus
+    synthetic_nodes: dict[str, str] = {}
     sp_pairs: list[tuple[Load, str]] = []
     for load in raw.loads:
         node = uf.find(load.bus)
@@ -281,56 +370,80 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
                     )
                 )
         sp_pairs.append((load, transformer))
-    n_synthetic = len(synthetic_nodes)
-    if n_synthetic:
+    if synthetic_nodes:
         notes.append(
-            f"{n_synthetic} synthetic transformer(s) for loads on buses no transformer feeds"
+            f"{len(synthetic_nodes)} synthetic transformer(s) for loads on buses no "
+            "transformer feeds"
         )
+    return sp_pairs, synthetic_nodes
 
-    order, labels, flipped = _orient_and_label(devs, source_root, hint_of, group_of)
-    if len(order) < len(devs):
-        notes.append(f"{len(devs) - len(order)} device(s) are not connected to the source")
-        for i, dev in enumerate(devs):
-            if labels[i] is None:
-                labels[i] = (
-                    dev.hint
-                    or hint_of.get(dev.b)
-                    or group_of.get(dev.b)
-                    or hint_of.get(dev.a)
-                    or group_of.get(dev.a)
-                    or "isolated"
-                )
-                order.append(i)
 
-    # Coordinates: a node sits at its first bus (file order) that has coordinates.
-    node_xy: dict[str, tuple[float, float]] = {}
-    for bus in raw.buses.values():
-        if bus.x is not None and bus.y is not None:
-            node_xy.setdefault(uf.find(bus.name), (bus.x, bus.y))
-    for name in raw.source_buses:
-        bus = raw.buses[name]
-        if bus.x is not None and bus.y is not None:
-            node_xy[source_root] = (bus.x, bus.y)
-            break
+def _label_unreached(
+    devs: list[_Dev],
+    order: list[int],
+    labels: list[str | None],
+    hint_of: dict[str, str],
+    group_of: dict[str, str],
+) -> None:
+    """Label the devices the search from the source never reached and append them to
+    ``order`` (in place)."""
+    for i, dev in enumerate(devs):
+        if labels[i] is None:
+            labels[i] = (
+                dev.hint
+                or hint_of.get(dev.b)
+                or group_of.get(dev.b)
+                or hint_of.get(dev.a)
+                or group_of.get(dev.a)
+                or "isolated"
+            )
+            order.append(i)
 
-    def bus_xy(name: str) -> tuple[float, float] | None:
-        bus = raw.buses.get(name)
+
+class _Coordinates:
+    """Where nodes and buses are: a node sits at its first bus (file order) with coordinates;
+    the source node at the first source bus that has them."""
+
+    def __init__(self, raw: RawNetwork, uf: _UnionFind, source_root: str) -> None:
+        self.raw = raw
+        self.uf = uf
+        self.node_xy: dict[str, tuple[float, float]] = {}
+        for bus in raw.buses.values():
+            if bus.x is not None and bus.y is not None:
+                self.node_xy.setdefault(uf.find(bus.name), (bus.x, bus.y))
+        for name in raw.source_buses:
+            bus = raw.buses[name]
+            if bus.x is not None and bus.y is not None:
+                self.node_xy[source_root] = (bus.x, bus.y)
+                break
+
+    def bus(self, name: str) -> tuple[float, float] | None:
+        """The bus's own coordinates, else its node's."""
+        bus = self.raw.buses.get(name)
         if bus is not None and bus.x is not None and bus.y is not None:
             return (bus.x, bus.y)
-        return node_xy.get(uf.find(name)) if name in uf.parent else None
+        return self.node_xy.get(self.uf.find(name)) if name in self.uf.parent else None
 
-    for lv_node, lv_bus in synthetic_nodes.items():
-        xy = bus_xy(lv_bus)
+    def place_at_bus(self, node: str, bus: str) -> None:
+        """Put a node that is no contracted bus set (synthetic, own end) at ``bus``."""
+        xy = self.bus(bus)
         if xy is not None:
-            node_xy[lv_node] = xy
+            self.node_xy[node] = xy
 
-    def node_key(node: str) -> str:
-        return source_bus if node == source_root else node
 
+def _planned_devices(
+    devs: list[_Dev],
+    order: list[int],
+    labels: list[str | None],
+    flipped: list[bool],
+    coords: _Coordinates,
+    node_key: Callable[[str], str],
+) -> tuple[list[PlannedDevice], list[str]]:
+    """The devices in supply order, oriented, at their upstream bus; the nodes they use in
+    the order first met."""
     used_nodes: list[str] = []
     seen_nodes: set[str] = set()
-    planned_devices: list[PlannedDevice] = []
-    device_xy: dict[str, tuple[float, float] | None] = {}
+    planned: list[PlannedDevice] = []
     for i in order:
         dev = devs[i]
         a, b, up_bus = (dev.b, dev.a, dev.bus_b) if flipped[i] else (dev.a, dev.b, dev.bus_a)
@@ -338,11 +451,10 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
             if node not in seen_nodes:
                 seen_nodes.add(node)
                 used_nodes.append(node)
-        xy = bus_xy(up_bus) or node_xy.get(a)
-        device_xy[dev.key] = xy
+        xy = coords.bus(up_bus) or coords.node_xy.get(a)
         label = labels[i]
         assert label is not None
-        planned_devices.append(
+        planned.append(
             PlannedDevice(
                 key=dev.key,
                 kind=dev.kind,
@@ -357,29 +469,34 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
                 synthetic=dev.synthetic,
             )
         )
-    if source_root not in seen_nodes:
-        used_nodes.insert(0, source_root)
+    return planned, used_nodes
 
-    nodes = [
-        PlannedNode(
-            key=node_key(n),
-            is_source=n == source_root,
-            x=node_xy[n][0] if n in node_xy else None,
-            y=node_xy[n][1] if n in node_xy else None,
-        )
-        for n in used_nodes
-    ]
+
+def _planned_feeders(devices: list[PlannedDevice]) -> list[PlannedFeeder]:
+    """One feeder per label, headed by its first device in supply order."""
     feeders: list[PlannedFeeder] = []
     seen_labels: set[str] = set()
-    for d in planned_devices:
+    for d in devices:
         if d.feeder not in seen_labels:
             seen_labels.add(d.feeder)
             feeders.append(PlannedFeeder(label=d.feeder, head=d.key))
+    return feeders
 
-    source_xy = node_xy.get(source_root)
+
+def _planned_service_points(
+    sp_pairs: list[tuple[Load, str]],
+    devices: list[PlannedDevice],
+    coords: _Coordinates,
+    source_root: str,
+) -> list[PlannedServicePoint]:
+    """A service point per load, at its bus, else at its transformer, else at the source."""
+    device_xy = {
+        d.key: (d.x, d.y) if d.x is not None and d.y is not None else None for d in devices
+    }
+    source_xy = coords.node_xy.get(source_root)
     service_points = []
     for load, transformer in sp_pairs:
-        xy = bus_xy(load.bus) or device_xy.get(transformer) or source_xy
+        xy = coords.bus(load.bus) or device_xy.get(transformer) or source_xy
         service_points.append(
             PlannedServicePoint(
                 load_id=load.id,
@@ -388,17 +505,7 @@ def plan_network(raw: RawNetwork) -> NetworkPlan:
                 y=xy[1] if xy else None,
             )
         )
-    return NetworkPlan(
-        source=source_bus,
-        nodes=nodes,
-        devices=planned_devices,
-        feeders=feeders,
-        service_points=service_points,
-        geographic=raw.geographic,
-        substation_kv=raw.substation_kv,
-        feeder_kv=raw.feeder_kv,
-        notes=notes,
-    )
+    return service_points
 
 
 def _orient_and_label(

@@ -32,6 +32,7 @@ Modelling choices, all listed in the import's notes:
 import re
 from collections import defaultdict, deque
 from pathlib import Path
+from typing import NamedTuple
 
 from .plan import (
     KIND_BREAKER,
@@ -60,44 +61,133 @@ MV = 5
 LV_MIN = 6
 
 
+class _Tables(NamedTuple):
+    """The rows of every file, read (and their columns checked) before any row is parsed."""
+
+    coords: list[Row]
+    nodes: list[Row]
+    lines: list[Row]
+    switches: list[Row]
+    transformers: list[Row]
+    loads: list[Row]
+    externals: list[Row]
+    types: list[Row]
+
+
+class _Nodes(NamedTuple):
+    buses: dict[str, Bus]
+    level: dict[str, int]
+    vm: dict[str, float | None]
+
+
+class _Line(NamedTuple):
+    id: str
+    a: str
+    b: str
+    subnet: str
+
+
+class _Switch(NamedTuple):
+    id: str
+    a: str
+    b: str
+    type: str
+    is_open: bool
+    subnet: str
+
+
+class _Transformer(NamedTuple):
+    id: str
+    hv: str
+    lv: str
+    type: str
+
+
 def read_simbench(directory: Path) -> RawNetwork:
     """Read a SimBench grid from ``directory``; raises ``NetworkFileError`` naming file and line."""
-    coord_rows = read_table(directory, COORDINATES, required=("id", "x", "y"), delimiter=_SEP)
-    node_rows = read_table(
-        directory, NODES, required=("id", "coordID", "subnet", "voltLvl"), delimiter=_SEP
-    )
-    line_rows = read_table(
-        directory, LINES, required=("id", "nodeA", "nodeB", "subnet"), delimiter=_SEP
-    )
-    switch_rows = read_table(
-        directory,
-        SWITCHES,
-        required=("id", "nodeA", "nodeB", "type", "cond", "subnet"),
-        delimiter=_SEP,
-    )
-    xf_rows = read_table(
-        directory, TRANSFORMERS, required=("id", "nodeHV", "nodeLV", "type"), delimiter=_SEP
-    )
-    load_rows = read_table(directory, LOADS, required=("id", "node"), delimiter=_SEP)
-    ext_rows = read_table(directory, EXTERNAL, required=("id", "node"), delimiter=_SEP)
-    type_rows = read_table(
-        directory, TRANSFORMER_TYPES, required=("id", "sR"), delimiter=_SEP, optional_file=True
+    t = _read_tables(directory)
+    nodes = _read_nodes(t.nodes, _read_coordinates(t.coords))
+    for rows, file in (
+        (t.lines, LINES),
+        (t.switches, SWITCHES),
+        (t.transformers, TRANSFORMERS),
+        (t.loads, LOADS),
+    ):
+        _check_unique(rows, file)
+    buses = nodes.buses
+    lines = [
+        _Line(
+            r.text("id"),
+            _node_of(r, "nodeA", buses),
+            _node_of(r, "nodeB", buses),
+            r.text("subnet", required=False),
+        )
+        for r in t.lines
+    ]
+    switches = _read_switches(t.switches, buses)
+    ratings = _read_ratings(t.types)
+    transformers = [
+        _Transformer(
+            r.text("id"), _node_of(r, "nodeHV", buses), _node_of(r, "nodeLV", buses), r.text("type")
+        )
+        for r in t.transformers
+    ]
+    loads = _read_loads(t.loads, buses)
+    externals = [_node_of(r, "node", buses) for r in t.externals]
+    if not externals:
+        raise NetworkFileError(EXTERNAL, None, "no external grid: cannot tell where supply enters")
+
+    source = _source_nodes(externals, nodes.level, lines, switches, transformers)
+    notes = [f"source: external grid at {', '.join(externals)}; {len(source)} substation node(s)"]
+    elements = _elements(lines, switches, transformers, ratings, nodes.level, source, notes)
+    ext_kv = nodes.vm.get(externals[0])
+    mv_kv = [v for n in source if nodes.level[n] == MV and (v := nodes.vm.get(n)) is not None]
+    return RawNetwork(
+        buses=buses,
+        elements=elements,
+        loads=loads,
+        source_buses=[externals[0], *(n for n in buses if n in source and n != externals[0])],
+        geographic=True,
+        substation_kv=ext_kv,
+        feeder_kv=max(mv_kv) if mv_kv else None,
+        notes=notes,
     )
 
+
+def _read_tables(directory: Path) -> _Tables:
+    def read(filename: str, required: tuple[str, ...], *, optional: bool = False) -> list[Row]:
+        return read_table(
+            directory, filename, required=required, delimiter=_SEP, optional_file=optional
+        )
+
+    return _Tables(
+        coords=read(COORDINATES, ("id", "x", "y")),
+        nodes=read(NODES, ("id", "coordID", "subnet", "voltLvl")),
+        lines=read(LINES, ("id", "nodeA", "nodeB", "subnet")),
+        switches=read(SWITCHES, ("id", "nodeA", "nodeB", "type", "cond", "subnet")),
+        transformers=read(TRANSFORMERS, ("id", "nodeHV", "nodeLV", "type")),
+        loads=read(LOADS, ("id", "node")),
+        externals=read(EXTERNAL, ("id", "node")),
+        types=read(TRANSFORMER_TYPES, ("id", "sR"), optional=True),
+    )
+
+
+def _read_coordinates(rows: list[Row]) -> dict[str, tuple[float, float]]:
     coords: dict[str, tuple[float, float]] = {}
-    for row in coord_rows:
+    for row in rows:
         x, y = row.number("x") or 0.0, row.number("y") or 0.0  # required: never None
         if not (-180 <= x <= 180 and -90 <= y <= 90):
             raise row.error(f"coordinate ({x:g}, {y:g}) is not a longitude/latitude")
         coords[row.text("id")] = (x, y)
+    return coords
 
-    buses: dict[str, Bus] = {}
-    level: dict[str, int] = {}
-    vm: dict[str, float | None] = {}
+
+def _read_nodes(rows: list[Row], coords: dict[str, tuple[float, float]]) -> _Nodes:
+    nodes = _Nodes({}, {}, {})
     first: dict[str, int] = {}
-    for row in node_rows:
+    for row in rows:
         name = row.text("id")
-        if name in buses:
+        if name in nodes.buses:
             raise row.error(f"node '{name}' appears twice (first on line {first[name]})")
         first[name] = row.line
         coord_id = row.text("coordID", required=False)
@@ -106,91 +196,98 @@ def read_simbench(directory: Path) -> RawNetwork:
             if coord_id not in coords:
                 raise row.error(f"coordinate '{coord_id}' is not in {COORDINATES}")
             xy = coords[coord_id]
-        buses[name] = Bus(name, *(xy or (None, None)))
-        level[name] = row.integer("voltLvl")
-        vm[name] = row.number("vmR", required=False) if "vmR" in row.values else None
-    if not buses:
+        nodes.buses[name] = Bus(name, *(xy or (None, None)))
+        nodes.level[name] = row.integer("voltLvl")
+        nodes.vm[name] = row.number("vmR", required=False) if "vmR" in row.values else None
+    if not nodes.buses:
         raise NetworkFileError(NODES, None, "no nodes")
+    return nodes
 
-    def node_of(row: Row, column: str) -> str:
-        name = row.text(column)
-        if name not in buses:
-            raise row.error(f"node '{name}' is not in {NODES}")
-        return name
 
-    def unique(rows: list[Row], file: str) -> None:
-        seen: dict[str, int] = {}
-        for row in rows:
-            key = row.text("id")
-            if key in seen:
-                raise row.error(f"'{key}' appears twice in {file} (first on line {seen[key]})")
-            seen[key] = row.line
+def _node_of(row: Row, column: str, buses: dict[str, Bus]) -> str:
+    name = row.text(column)
+    if name not in buses:
+        raise row.error(f"node '{name}' is not in {NODES}")
+    return name
 
-    for rows, file in (
-        (line_rows, LINES),
-        (switch_rows, SWITCHES),
-        (xf_rows, TRANSFORMERS),
-        (load_rows, LOADS),
-    ):
-        unique(rows, file)
 
-    lines = [
-        (r.text("id"), node_of(r, "nodeA"), node_of(r, "nodeB"), r.text("subnet", required=False))
-        for r in line_rows
-    ]
+def _check_unique(rows: list[Row], file: str) -> None:
+    seen: dict[str, int] = {}
+    for row in rows:
+        key = row.text("id")
+        if key in seen:
+            raise row.error(f"'{key}' appears twice in {file} (first on line {seen[key]})")
+        seen[key] = row.line
+
+
+def _read_switches(rows: list[Row], buses: dict[str, Bus]) -> list[_Switch]:
     switches = []
-    for r in switch_rows:
+    for r in rows:
         cond = r.integer("cond")
         if cond not in (0, 1):
             raise r.error(f"column 'cond' must be 0 or 1, not {cond}")
         switches.append(
-            (
+            _Switch(
                 r.text("id"),
-                node_of(r, "nodeA"),
-                node_of(r, "nodeB"),
+                _node_of(r, "nodeA", buses),
+                _node_of(r, "nodeB", buses),
                 r.text("type").upper(),
                 cond == 0,
                 r.text("subnet", required=False),
             )
         )
+    return switches
+
+
+def _read_ratings(rows: list[Row]) -> dict[str, float]:
+    """Transformer type → rating in kVA."""
     ratings: dict[str, float] = {}
-    for r in type_rows:
+    for r in rows:
         s_r = r.number("sR", required=False)
         if s_r is not None:
             ratings[r.text("id")] = s_r * 1000  # MVA -> kVA
-    transformers = [
-        (r.text("id"), node_of(r, "nodeHV"), node_of(r, "nodeLV"), r.text("type")) for r in xf_rows
-    ]
-    loads = []
-    for r in load_rows:
-        p_load = r.number("pLoad", required=False) if "pLoad" in r.values else None
-        loads.append(Load(r.text("id"), node_of(r, "node"), p_load * 1000 if p_load else None))
-    externals = [node_of(r, "node") for r in ext_rows]
-    if not externals:
-        raise NetworkFileError(EXTERNAL, None, "no external grid: cannot tell where supply enters")
+    return ratings
 
-    # The source: everything upstream of the MV feeders' cables.
-    has_cable = {n for _, a, b, _ in lines for n in (a, b)}
-    has_dist_xf = {hv for _, hv, lv, _ in transformers if level[lv] >= LV_MIN}
+
+def _read_loads(rows: list[Row], buses: dict[str, Bus]) -> list[Load]:
+    loads = []
+    for r in rows:
+        p_load = r.number("pLoad", required=False) if "pLoad" in r.values else None
+        loads.append(
+            Load(r.text("id"), _node_of(r, "node", buses), p_load * 1000 if p_load else None)
+        )
+    return loads
+
+
+def _source_nodes(
+    externals: list[str],
+    level: dict[str, int],
+    lines: list[_Line],
+    switches: list[_Switch],
+    transformers: list[_Transformer],
+) -> set[str]:
+    """The source: everything upstream of the MV feeders' cables."""
+    has_cable = {n for line in lines for n in (line.a, line.b)}
+    has_dist_xf = {xf.hv for xf in transformers if level[xf.lv] >= LV_MIN}
 
     def station_internal(node: str) -> bool:
         return level[node] < MV or (node not in has_cable and node not in has_dist_xf)
 
     adjacency: dict[str, list[str]] = defaultdict(list)
-    for _, a, b, _ in lines:
-        if level[a] < MV and level[b] < MV:
-            adjacency[a].append(b)
-            adjacency[b].append(a)
-    for _, a, b, _, is_open, _ in switches:
-        if not is_open:
-            if station_internal(b):
-                adjacency[a].append(b)
-            if station_internal(a):
-                adjacency[b].append(a)
-    for _, hv, lv, _ in transformers:
-        if level[lv] < LV_MIN:
-            adjacency[hv].append(lv)
-            adjacency[lv].append(hv)
+    for line in lines:
+        if level[line.a] < MV and level[line.b] < MV:
+            adjacency[line.a].append(line.b)
+            adjacency[line.b].append(line.a)
+    for sw in switches:
+        if not sw.is_open:
+            if station_internal(sw.b):
+                adjacency[sw.a].append(sw.b)
+            if station_internal(sw.a):
+                adjacency[sw.b].append(sw.a)
+    for xf in transformers:
+        if level[xf.lv] < LV_MIN:
+            adjacency[xf.hv].append(xf.lv)
+            adjacency[xf.lv].append(xf.hv)
     source = set(externals)
     queue = deque(externals)
     while queue:
@@ -198,19 +295,33 @@ def read_simbench(directory: Path) -> RawNetwork:
             if nxt not in source:
                 source.add(nxt)
                 queue.append(nxt)
+    return source
 
-    def hint(subnet: str) -> str | None:
-        return subnet if _FEEDER_SUBNET.search(subnet) else None
 
+def _hint(subnet: str) -> str | None:
+    return subnet if _FEEDER_SUBNET.search(subnet) else None
+
+
+def _elements(
+    lines: list[_Line],
+    switches: list[_Switch],
+    transformers: list[_Transformer],
+    ratings: dict[str, float],
+    level: dict[str, int],
+    source: set[str],
+    notes: list[str],
+) -> list[Element]:
+    """Cables, MV switches (heads as breakers; LV ones contracted) and transformers (HV/MV
+    ones contracted into the source); what was contracted or left out goes to ``notes``."""
     elements: list[Element] = []
-    station_switches = 0
-    open_lv = 0
     for line_id, a, b, subnet in lines:
         if a in source and b in source:
             continue
         elements.append(
-            Element(line_id, Role.CONDUCTOR, a, b, feeder_hint=hint(subnet), group=subnet or None)
+            Element(line_id, Role.CONDUCTOR, a, b, feeder_hint=_hint(subnet), group=subnet or None)
         )
+    station_switches = 0
+    open_lv = 0
     for sw_id, a, b, sw_type, is_open, subnet in switches:
         if a in source and b in source:
             station_switches += 1
@@ -223,7 +334,7 @@ def read_simbench(directory: Path) -> RawNetwork:
             continue
         head = (a in source) != (b in source)
         kind = KIND_BREAKER if head else _SWITCH_KINDS.get(sw_type, KIND_LOAD_BREAK_SWITCH)
-        elements.append(Element(sw_id, Role.SWITCH, a, b, kind, is_open, feeder_hint=hint(subnet)))
+        elements.append(Element(sw_id, Role.SWITCH, a, b, kind, is_open, feeder_hint=_hint(subnet)))
     supply_xf = 0
     for xf_id, hv, lv, xf_type in transformers:
         if level[lv] < LV_MIN:
@@ -232,23 +343,10 @@ def read_simbench(directory: Path) -> RawNetwork:
                 elements.append(Element(xf_id, Role.CONDUCTOR, hv, lv))
             continue
         elements.append(Element(xf_id, Role.TRANSFORMER, hv, lv, rating_kva=ratings.get(xf_type)))
-
-    notes = [
-        f"source: external grid at {', '.join(externals)}; {len(source)} substation node(s)",
+    notes.append(
         f"{supply_xf} HV/MV transformer(s) and {station_switches} substation switch(es) "
-        "contracted into the source",
-    ]
+        "contracted into the source"
+    )
     if open_lv:
         notes.append(f"{open_lv} open LV switch(es) left out")
-    ext_kv = vm.get(externals[0])
-    mv_kv = [v for n in source if level[n] == MV and (v := vm.get(n)) is not None]
-    return RawNetwork(
-        buses=buses,
-        elements=elements,
-        loads=loads,
-        source_buses=[externals[0], *(n for n in buses if n in source and n != externals[0])],
-        geographic=True,
-        substation_kv=ext_kv,
-        feeder_kv=max(mv_kv) if mv_kv else None,
-        notes=notes,
-    )
+    return elements

@@ -1,6 +1,11 @@
 """Reads of the grids app. Submodules own one concern each; import from here."""
 
 from .search import SearchHit, service_point_search
+from .service_points import (
+    service_point_for_account,
+    service_point_nearest,
+    service_points_with_address,
+)
 from .topology import (
     device_downstream_device_ids,
     device_downstream_service_points,
@@ -15,6 +20,9 @@ __all__ = [
     "device_downstream_service_points",
     "device_downstream_transformers",
     "device_upstream_path",
+    "service_point_for_account",
+    "service_point_nearest",
     "service_point_search",
     "service_point_upstream_path",
+    "service_points_with_address",
 ]

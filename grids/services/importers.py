@@ -152,14 +152,52 @@ def network_import(
     started = time.perf_counter()
     _check_prefix(prefix)
     district = district_ensure(name=district_name) if district_name else None
-    place = _placement(plan, district)
+    place = _LatLng(_placement(plan, district))
 
-    def lat_lng(x: float | None, y: float | None) -> tuple[float | None, float | None]:
+    substation = _write_substation(plan, prefix, substation_name, district, place)
+    feeder_ids = _write_feeders(plan, prefix, substation)
+    node_ids = _write_nodes(plan, prefix, place)
+    devices = _write_devices(plan, prefix, place, feeder_ids, node_ids)
+    n_service_points = _write_service_points(plan, prefix, place, substation, district, devices)
+
+    topology_rebuild(feeder_ids=list(feeder_ids.values()))
+
+    mine = Device.objects.filter(feeder__substation=substation)
+    by_kind = dict(mine.order_by().values_list("kind").annotate(n=Count("pk")))
+    return NetworkImportResult(
+        substation=substation,
+        feeders=len(feeder_ids),
+        nodes=len(node_ids),
+        devices_by_kind=by_kind,
+        normally_open=mine.filter(normally_open=True).count(),
+        service_points=n_service_points,
+        transformers=mine.filter(kind=KIND_TRANSFORMER).count(),
+        energised_transformers=mine.filter(kind=KIND_TRANSFORMER, energized=True).count(),
+        seconds=time.perf_counter() - started,
+        notes=list(plan.notes),
+    )
+
+
+class _LatLng:
+    """The placement as rounded (lat, lng), or (None, None) for an item without x/y."""
+
+    def __init__(self, place: Placement) -> None:
+        self.place = place
+
+    def __call__(self, x: float | None, y: float | None) -> tuple[float | None, float | None]:
         if x is None or y is None:
             return (None, None)
-        lng, lat = place.lng_lat(x, y)
+        lng, lat = self.place.lng_lat(x, y)
         return (round(lat, 7), round(lng, 7))
 
+
+def _write_substation(
+    plan: NetworkPlan,
+    prefix: str,
+    substation_name: str | None,
+    district: District | None,
+    lat_lng: _LatLng,
+) -> Substation:
     source_node = next(n for n in plan.nodes if n.is_source)
     sub_lat, sub_lng = lat_lng(source_node.x, source_node.y)
     substation = Substation(
@@ -172,7 +210,11 @@ def network_import(
     )
     substation.full_clean()
     substation.save()
+    return substation
 
+
+def _write_feeders(plan: NetworkPlan, prefix: str, substation: Substation) -> dict[str, int]:
+    """The feeders; ``{label: feeder id}``."""
     feeders = [
         Feeder(
             code=_code(prefix, f.label, 64),
@@ -185,8 +227,11 @@ def network_import(
     for feeder in feeders:
         feeder.full_clean(exclude=["substation"], validate_unique=False)
     Feeder.objects.bulk_create(feeders, batch_size=BATCH_SIZE)
-    feeder_ids = {f.label: obj.pk for f, obj in zip(plan.feeders, feeders, strict=True)}
+    return {f.label: obj.pk for f, obj in zip(plan.feeders, feeders, strict=True)}
 
+
+def _write_nodes(plan: NetworkPlan, prefix: str, lat_lng: _LatLng) -> dict[str, int]:
+    """The nodes; ``{plan key: node id}``."""
     nodes = []
     for n in plan.nodes:
         lat, lng = lat_lng(n.x, n.y)
@@ -194,8 +239,17 @@ def network_import(
     for node in nodes:
         node.full_clean(validate_unique=False)
     Node.objects.bulk_create(nodes, batch_size=BATCH_SIZE)
-    node_ids = {n.key: obj.pk for n, obj in zip(plan.nodes, nodes, strict=True)}
+    return {n.key: obj.pk for n, obj in zip(plan.nodes, nodes, strict=True)}
 
+
+def _write_devices(
+    plan: NetworkPlan,
+    prefix: str,
+    lat_lng: _LatLng,
+    feeder_ids: dict[str, int],
+    node_ids: dict[str, int],
+) -> dict[str, Device]:
+    """The devices; ``{plan key: device}``."""
     devices = []
     for d in plan.devices:
         lat, lng = lat_lng(d.x, d.y)
@@ -220,9 +274,19 @@ def network_import(
             exclude=_FK_FIELDS[Device], validate_unique=False, validate_constraints=False
         )
     Device.objects.bulk_create(devices, batch_size=BATCH_SIZE)
-    device_ids = {d.key: obj.pk for d, obj in zip(plan.devices, devices, strict=True)}
-    device_xy = {d.key: (obj.lat, obj.lng) for d, obj in zip(plan.devices, devices, strict=True)}
+    return {d.key: obj for d, obj in zip(plan.devices, devices, strict=True)}
 
+
+def _write_service_points(
+    plan: NetworkPlan,
+    prefix: str,
+    lat_lng: _LatLng,
+    substation: Substation,
+    district: District | None,
+    devices: dict[str, Device],
+) -> int:
+    """The service points, at their own place, else their transformer's, else the
+    substation's, else the placement's origin; returns how many."""
     width = max(6, len(str(len(plan.service_points))))
     area = f"{district.name}" if district else ""
     city = "深圳市" if district else ""
@@ -230,11 +294,12 @@ def network_import(
     for i, sp in enumerate(plan.service_points, start=1):
         lat, lng = lat_lng(sp.x, sp.y)
         if lat is None or lng is None:
-            lat, lng = device_xy[sp.transformer]
+            transformer = devices[sp.transformer]
+            lat, lng = transformer.lat, transformer.lng
         if lat is None or lng is None:
-            lat, lng = sub_lat, sub_lng
+            lat, lng = substation.lat, substation.lng
         if lat is None or lng is None:
-            lng, lat = place.lng_lat(0.0, 0.0)
+            lng, lat = lat_lng.place.lng_lat(0.0, 0.0)
         address = f"{city}{area}{substation.name}供区{sp.load_id}号"[:200]
         service_points.append(
             ServicePoint(
@@ -244,7 +309,7 @@ def network_import(
                 address_norm=normalize_address(address)[:200],
                 lat=lat,
                 lng=lng,
-                transformer_id=device_ids[sp.transformer],
+                transformer_id=devices[sp.transformer].pk,
                 district=district,
             )
         )
@@ -253,23 +318,7 @@ def network_import(
             exclude=_FK_FIELDS[ServicePoint], validate_unique=False, validate_constraints=False
         )
     ServicePoint.objects.bulk_create(service_points, batch_size=BATCH_SIZE)
-
-    topology_rebuild(feeder_ids=list(feeder_ids.values()))
-
-    mine = Device.objects.filter(feeder__substation=substation)
-    by_kind = dict(mine.order_by().values_list("kind").annotate(n=Count("pk")))
-    return NetworkImportResult(
-        substation=substation,
-        feeders=len(feeders),
-        nodes=len(nodes),
-        devices_by_kind=by_kind,
-        normally_open=mine.filter(normally_open=True).count(),
-        service_points=len(service_points),
-        transformers=mine.filter(kind=KIND_TRANSFORMER).count(),
-        energised_transformers=mine.filter(kind=KIND_TRANSFORMER, energized=True).count(),
-        seconds=time.perf_counter() - started,
-        notes=list(plan.notes),
-    )
+    return len(service_points)
 
 
 __all__ = [

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import DomainError
 from grids.models import ServicePoint
-from outages import work_progress
-from outages.agent_selectors import caller_script
 from outages.models import CallLog, Outage, TroubleReport
+from outages.providers import work_progress
 from outages.selectors import outage_for_service_point
+from outages.selectors.agent import caller_script
 from outages.services.intake import ReportInput, report_message, report_submit
 
 

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from dispatch_center.core.exceptions import DomainError
 from grids.models import Device, ServicePoint
 from grids.selectors import device_downstream_service_points
-from outages import events, geometry
+from outages import events
 from outages.models import EtrChange, Interruption, Outage, OutageEvent
+from outages.publicmap import geometry
 
 # Clocks of field devices and phones drift; a timestamp this far ahead is still "now".
 CLOCK_SKEW = timedelta(minutes=5)

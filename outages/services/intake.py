@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,9 +38,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError, NotFound
-from grids.address import normalize_identifier, parse_address
+from grids import selectors as grid_selectors
+from grids.address import parse_address
 from grids.geodata import DISTRICTS
-from grids.models import District, ServicePoint
+from grids.models import ServicePoint
 from grids.selectors import service_point_search
 from outages import events
 from outages.models import Interruption, Outage, TroubleReport
@@ -62,7 +62,6 @@ ADDRESS_CANDIDATES = 5
 # The district outlines of grids.geodata are simplified at ~600 m: allow a margin around them
 # (degrees, ~1 km) so that a customer on the coast or a border is not refused.
 SERVICE_AREA_MARGIN_DEG = 0.01
-METERS_PER_DEGREE = 111_320.0
 # Unambiguous characters only: a reference is read out over the phone.
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
@@ -186,7 +185,7 @@ def _placement_of_input(data: ReportInput) -> _Placement:
     if data.service_point_id is not None:
         service_point = ServicePoint.objects.filter(pk=data.service_point_id).first()
     elif data.account_no:
-        service_point = service_point_for_account(data.account_no)
+        service_point = grid_selectors.service_point_for_account(data.account_no)
     elif data.lat is not None and data.lng is not None:
         service_point = service_point_nearest(lat=data.lat, lng=data.lng)
     elif data.address:
@@ -468,32 +467,12 @@ def _open_nested(
 def _resolve(report: TroubleReport) -> ServicePoint | None:
     """The caller's service point, only when the match is confident."""
     if report.raw_account_no:
-        return service_point_for_account(report.raw_account_no)
+        return grid_selectors.service_point_for_account(report.raw_account_no)
     if report.lat is not None and report.lng is not None:
         return service_point_nearest(lat=report.lat, lng=report.lng)
     if report.raw_address:
         return service_point_for_address(report.raw_address)
     return None
-
-
-def service_point_for_account(account_no: str) -> ServicePoint | None:
-    """The service point of exactly this account number (a phone number does not count).
-
-    The exact-account tier of ``grids.selectors.service_point_search`` without its phone
-    match and its eager relations, in plain SQL on the unique index: it runs for every call
-    of a storm (bench/intake_throughput.py). The instance carries its id and transformer only.
-    """
-    ident = normalize_identifier(account_no) or account_no.strip()
-    sql = (
-        f"SELECT {_col(ServicePoint, 'id')}, {_col(ServicePoint, 'transformer')} "  # noqa: S608
-        f"FROM {_table(ServicePoint)} WHERE {_col(ServicePoint, 'account_no')} = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ident])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return ServicePoint.from_db(connection.alias, ["id", "transformer_id"], row)
 
 
 def service_point_for_address(address: str) -> ServicePoint | None:
@@ -508,10 +487,10 @@ def service_point_for_address(address: str) -> ServicePoint | None:
     norm = parsed.norm
     if not norm:
         return None
-    exact_rows = _exact_address(norm, parsed.district)
-    if len(exact_rows) == 1:
-        return ServicePoint.from_db(connection.alias, ["id", "transformer_id"], exact_rows[0])
-    if exact_rows:
+    exact = grid_selectors.service_points_with_address(norm=norm, district=parsed.district)
+    if len(exact) == 1:
+        return exact[0]
+    if exact:
         return None  # several premises share the address: ask
     try:
         hits = service_point_search(q=address, limit=ADDRESS_CANDIDATES)
@@ -527,67 +506,14 @@ def service_point_for_address(address: str) -> ServicePoint | None:
     return None
 
 
-def _exact_address(norm: str, district: str | None) -> list[tuple[int, int]]:
-    """``(id, transformer_id)`` of at most two premises whose normalised address is ``norm``.
-
-    Plain SQL on the ``address_norm`` index: the common case of a caller typing the whole
-    address costs one cheap query instead of the search's tiers.
-    """
-    join, params = "", [norm]
-    if district:
-        join = (
-            f" JOIN {_table(District)} d ON d.{_col(District, 'id')} = "
-            f"s.{_col(ServicePoint, 'district')} AND d.{_col(District, 'name')} = %s"
-        )
-        params = [district, norm]
-    sql = (
-        f"SELECT s.{_col(ServicePoint, 'id')}, s.{_col(ServicePoint, 'transformer')} "  # noqa: S608
-        f"FROM {_table(ServicePoint)} s{join} "
-        f"WHERE s.{_col(ServicePoint, 'address_norm')} = %s LIMIT 2"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
-
-
 def service_point_nearest(
     *, lat: float, lng: float, max_meters: float | None = None
 ) -> ServicePoint | None:
-    """The service point nearest to (lat, lng) within ``max_meters`` (default setting), or None.
-
-    A bounding box first (range conditions on lat / lng that an index on them can serve),
-    then the nearest inside it by equirectangular distance, exact enough at this scale.
-    Plain SQL like the other per-call reads; the instance carries its id and transformer.
-    """
+    """The service point nearest to (lat, lng) within ``max_meters`` (default
+    ``OUTAGE_INTAKE_NEAREST_METERS``), or None (``grids.selectors.service_point_nearest``)."""
     default: float = getattr(settings, "OUTAGE_INTAKE_NEAREST_METERS", 150.0)
-    limit = float(max_meters or default)
-    scale = math.cos(math.radians(lat))
-    dlat = limit / METERS_PER_DEGREE
-    dlng = limit / (METERS_PER_DEGREE * max(scale, 0.01))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _nearest_sql(),
-            [lat, lat, lng, scale, lng, scale, lat - dlat, lat + dlat, lng - dlng, lng + dlng],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    pk, transformer_id, d2 = row
-    if math.sqrt(d2) * METERS_PER_DEGREE > limit:
-        return None
-    return ServicePoint.from_db(connection.alias, ["id", "transformer_id"], (pk, transformer_id))
-
-
-@cache
-def _nearest_sql() -> str:
-    lat, lng, pk = _col(ServicePoint, "lat"), _col(ServicePoint, "lng"), _col(ServicePoint, "id")
-    # Only quoted names from the model are interpolated; values go as parameters.
-    return (
-        f"SELECT {pk}, {_col(ServicePoint, 'transformer')}, "  # noqa: S608
-        f"({lat} - %s) * ({lat} - %s) + ({lng} - %s) * %s * ({lng} - %s) * %s AS d2 "
-        f"FROM {_table(ServicePoint)} "
-        f"WHERE {lat} >= %s AND {lat} <= %s AND {lng} >= %s AND {lng} <= %s "
-        f"ORDER BY d2, {pk} LIMIT 1"
+    return grid_selectors.service_point_nearest(
+        lat=lat, lng=lng, max_meters=float(max_meters or default)
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,20 +48,7 @@ def outage_restore_device(
     below = common.scope_service_points(device=device)
     rows = common.active_rows(locked).filter(service_point_id__in=below.values("pk"))
 
-    transferred: dict[int, int] = {}
-    descendants = _open_descendants(locked)
-    if descendants:
-        candidates = dict(rows.values_list("service_point_id", "pk"))
-        for child in descendants:
-            taken = (common.outage_scope_ids(child) & candidates.keys()) - set(
-                Interruption.objects.filter(outage=child).values_list("service_point_id", flat=True)
-            )
-            if taken:
-                Interruption.objects.filter(pk__in=[candidates.pop(sp) for sp in taken]).update(
-                    outage=child
-                )
-                transferred[child.pk] = len(taken)
-        rows = Interruption.objects.filter(pk__in=candidates.values())
+    rows, transferred = _move_to_nested(locked, rows)
     ended = common.end_interruptions(rows, at)
     if not ended and not transferred:
         message = _("该设备下没有本次停电仍未恢复的用户。")
@@ -81,18 +69,9 @@ def outage_restore_device(
         },
     )
     for child_id, count in transferred.items():
-        child = Outage.objects.get(pk=child_id)
-        common.record_event(
-            outage=child,
-            kind=OutageEvent.Kind.CUSTOMERS_ADDED,
-            at=at,
-            actor=actor,
-            actor_label=actor_label,
-            data={"from_outage": locked.pk, "customers": count},
+        _record_moved_in(
+            child_id, source=locked, count=count, at=at, actor=actor, actor_label=actor_label
         )
-        common.after_scope_change(child)
-        child.refresh_from_db()
-        common.publish_changed(child)
     common.recount(locked)
     common.refresh_area(locked)
     locked.refresh_from_db()
@@ -109,6 +88,53 @@ def outage_restore_device(
         )
     common.publish_changed(locked)
     return locked
+
+
+def _move_to_nested(
+    outage: Outage, rows: QuerySet[Interruption]
+) -> tuple[QuerySet[Interruption], dict[int, int]]:
+    """Move the interruptions among ``rows`` that an open nested outage of ``outage`` also
+    covers to that outage (innermost first); the rows left to end, and ``{child id: moved}``.
+    Caller holds the outage's lock."""
+    transferred: dict[int, int] = {}
+    descendants = _open_descendants(outage)
+    if not descendants:
+        return rows, transferred
+    candidates = dict(rows.values_list("service_point_id", "pk"))
+    for child in descendants:
+        taken = (common.outage_scope_ids(child) & candidates.keys()) - set(
+            Interruption.objects.filter(outage=child).values_list("service_point_id", flat=True)
+        )
+        if taken:
+            Interruption.objects.filter(pk__in=[candidates.pop(sp) for sp in taken]).update(
+                outage=child
+            )
+            transferred[child.pk] = len(taken)
+    return Interruption.objects.filter(pk__in=candidates.values()), transferred
+
+
+def _record_moved_in(
+    child_id: int,
+    *,
+    source: Outage,
+    count: int,
+    at: datetime,
+    actor: User | None,
+    actor_label: str,
+) -> None:
+    """Timeline, counts and change event of a nested outage that took ``count`` customers."""
+    child = Outage.objects.get(pk=child_id)
+    common.record_event(
+        outage=child,
+        kind=OutageEvent.Kind.CUSTOMERS_ADDED,
+        at=at,
+        actor=actor,
+        actor_label=actor_label,
+        data={"from_outage": source.pk, "customers": count},
+    )
+    common.after_scope_change(child)
+    child.refresh_from_db()
+    common.publish_changed(child)
 
 
 def _open_descendants(outage: Outage) -> list[Outage]:

@@ -63,6 +63,31 @@ def _notice_error(type: OutageType, lead: timedelta) -> DomainError:
     )
 
 
+def _check_planned_input(
+    *,
+    type: OutageType,
+    devices: Sequence[Device],
+    planned_start_at: datetime,
+    planned_end_at: datetime,
+    description: str,
+    now: datetime,
+) -> None:
+    """``DomainError`` (code ``invalid``) naming every field of a planned outage that is wrong."""
+    errors: dict[str, list[str]] = {}
+    if type.category.code not in OutageCategory.SCHEDULED_CODES:
+        errors["type"] = [_("故障停电不能作为计划停电创建。")]
+    if not devices:
+        errors["devices"] = [_("请至少选择一个停电设备。")]
+    if planned_start_at <= now:
+        errors["planned_start_at"] = [_("计划开始时间必须晚于当前时间。")]
+    if planned_end_at <= planned_start_at:
+        errors["planned_end_at"] = [_("计划结束时间必须晚于开始时间。")]
+    if not description.strip():
+        errors["description"] = [_("请填写停电原因及说明。")]
+    if errors:
+        raise DomainError(_("计划停电信息有误。"), code="invalid", fields=errors)
+
+
 @transaction.atomic
 def planned_outage_create(
     *,
@@ -85,19 +110,14 @@ def planned_outage_create(
     Status scheduled; publishes ``outage.scheduled``.
     """
     now = timezone.now()
-    errors: dict[str, list[str]] = {}
-    if type.category.code not in OutageCategory.SCHEDULED_CODES:
-        errors["type"] = [_("故障停电不能作为计划停电创建。")]
-    if not devices:
-        errors["devices"] = [_("请至少选择一个停电设备。")]
-    if planned_start_at <= now:
-        errors["planned_start_at"] = [_("计划开始时间必须晚于当前时间。")]
-    if planned_end_at <= planned_start_at:
-        errors["planned_end_at"] = [_("计划结束时间必须晚于开始时间。")]
-    if not description.strip():
-        errors["description"] = [_("请填写停电原因及说明。")]
-    if errors:
-        raise DomainError(_("计划停电信息有误。"), code="invalid", fields=errors)
+    _check_planned_input(
+        type=type,
+        devices=devices,
+        planned_start_at=planned_start_at,
+        planned_end_at=planned_end_at,
+        description=description,
+        now=now,
+    )
 
     override_reason = override_reason.strip()
     lead = planned_start_at - now

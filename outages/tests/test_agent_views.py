@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from outages import work_progress
-from outages.agent_selectors import agent_customer_context, caller_script
 from outages.models import CallLog, Outage, TroubleReport
+from outages.providers import work_progress
+from outages.selectors.agent import agent_customer_context, caller_script
 from outages.services import outage_create
 from outages.tests.factories import outage_cause, outage_type
 from outages.tests.test_notifications import english_catalog  # noqa: F401 - a fixture

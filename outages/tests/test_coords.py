@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from outages import coords
+from outages.publicmap import coords
 
 # Reference vectors published with the eviltransform library's tests (wgs, gcj), used by many
 # independent implementations; the Shenzhen one is in 南山区.

@@ -7,7 +7,7 @@ import random
 import pytest
 from shapely.geometry import Point, shape
 
-from outages.geometry import area_bytes, outage_area
+from outages.publicmap.geometry import area_bytes, outage_area
 
 
 def _covers(area, points):

@@ -331,7 +331,7 @@ def test_service_area_check():
 def test_the_sweeper_processes_a_report_left_received(
     network, event_log, django_capture_on_commit_callbacks
 ):
-    from outages.intake_tasks import rollup_sweep_task
+    from outages.tasks.intake import rollup_sweep_task
 
     sp = network.sps["T4"][1]
     stuck = TroubleReport.objects.create(

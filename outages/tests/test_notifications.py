@@ -19,20 +19,21 @@ from rest_framework.test import APIClient
 from dispatch_center.core.exceptions import ExternalServiceError
 from outages import notifications
 from outages.models import EtrChange, Notification, Outage, Subscription
-from outages.notification_tasks import (
-    notification_send_task,
-    notifications_queue_task,
-    notifications_sweep_task,
-)
 from outages.notifications import (
     EmailSender,
     mask_recipient,
     notification_send,
     notifications_queue_for_outage,
+    senders,
     subscription_create,
     unsubscribe_token,
 )
 from outages.services import outage_create, outage_restore, outage_set_etr
+from outages.tasks.notifications import (
+    notification_send_task,
+    notifications_queue_task,
+    notifications_sweep_task,
+)
 from outages.tests.conftest import build_network
 from outages.tests.factories import outage_cause, outage_type
 
@@ -416,7 +417,7 @@ def test_email_sender_uses_django_mail_and_retries_on_smtp_errors(monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(notifications, "send_mail", broken)
+    monkeypatch.setattr(senders, "send_mail", broken)
     with pytest.raises(ExternalServiceError):
         EmailSender().send("a@example.com", "s", "b")
 

@@ -9,8 +9,10 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from outages import public_api, public_crew, services
+from outages import services
+from outages.api import public as public_api
 from outages.models import Outage, TroubleReport
+from outages.providers import public_crew
 from outages.tests.factories import outage_cause, outage_type
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from grids.geodata import DISTRICTS
-from outages.public_views import is_valid_phone
-from outages.publishing import publish_snapshot, read_current
+from outages.publicmap.publishing import publish_snapshot, read_current
+from outages.views.public import is_valid_phone
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django.core.cache import cache as django_cache
 from django.core.cache.backends.locmem import LocMemCache
 
 from grids.geodata import DISTRICTS
-from outages import publishing
-from outages.publishing import (
+from outages.publicmap import publishing
+from outages.publicmap.publishing import (
     PublishDecision,
     SnapshotError,
     deferred_publish_started,

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from grids.services import device_set_open
 from outages import services
-from outages.intake_tasks import rollup_sweep_task
 from outages.models import Outage, TroubleReport
 from outages.services import rollup_service
 from outages.services.intake import ReportInput
 from outages.services.rollup_service import rollup_run, rollup_topology
+from outages.tasks.intake import rollup_sweep_task
 from outages.tests.conftest import build_network
 from outages.tests.factories import TroubleReportFactory, outage_type
 
@@ -204,7 +204,7 @@ def test_topology_is_cached_and_rebuilt_after_switching(network, django_assert_n
 
 
 def test_a_burst_of_commits_queues_one_run(monkeypatch):
-    from outages.intake_tasks import rollup_run_task
+    from outages.tasks.intake import rollup_run_task
 
     sent = []
     clock = [1000.0]
@@ -228,7 +228,7 @@ def test_a_burst_of_commits_queues_one_run(monkeypatch):
 
 
 def test_the_trigger_never_fails_the_caller(monkeypatch, caplog):
-    from outages.intake_tasks import rollup_run_task
+    from outages.tasks.intake import rollup_run_task
 
     attempts = []
 

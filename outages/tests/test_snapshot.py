@@ -9,12 +9,18 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
-from outages import events, work_progress
+from outages import events
 from outages.models import Outage
-from outages.publishing import read_current
+from outages.providers import work_progress
+from outages.publicmap.publishing import read_current
+from outages.publicmap.snapshot import (
+    THROTTLE_KEY,
+    on_outage_changed,
+    snapshot_outages,
+    snapshot_publish,
+)
 from outages.services import outage_create, outage_restore, outage_set_etr
-from outages.snapshot import THROTTLE_KEY, on_outage_changed, snapshot_outages, snapshot_publish
-from outages.snapshot_tasks import snapshot_publish_task
+from outages.tasks.snapshot import snapshot_publish_task
 from outages.tests.factories import outage_cause, outage_type
 
 pytestmark = pytest.mark.django_db

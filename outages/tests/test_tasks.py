@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from outages import services
 from outages.models import Interruption, Outage
-from outages.tasks import (
+from outages.tasks.planned import (
     planned_outage_start_task,
     planned_outages_restore_due_task,
     planned_outages_start_due_task,

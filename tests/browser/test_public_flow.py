@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from outages.models import Outage, Subscription, TroubleReport
 from outages.services import outage_create
-from outages.snapshot_tasks import snapshot_publish_task
+from outages.tasks.snapshot import snapshot_publish_task
 from outages.tests.conftest import build_network
 from outages.tests.factories import outage_cause, outage_type
 

@@ -13,8 +13,8 @@ import re
 import pytest
 
 from grids.geodata import DISTRICTS
-from outages import coords
-from outages.publishing import publish_snapshot, snapshot_files
+from outages.publicmap import coords
+from outages.publicmap.publishing import publish_snapshot, snapshot_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError, NotFound
 from grids.models import Grid, ServicePoint, Skill
-from outages import intake_selectors
 from outages import selectors as outage_selectors
 from outages.models import Interruption, Outage, OutageType, Priority, TroubleReport
+from outages.selectors import intake as intake_selectors
 from workorders.models import WorkOrder, WorkOrderEvent
 
 from . import common, sla

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from outages.snapshot import snapshot_publish
+from outages.publicmap.snapshot import snapshot_publish
 
 
 class Command(BaseCommand):

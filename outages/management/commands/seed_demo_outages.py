@@ -20,6 +20,7 @@ from dispatch_center.core.exceptions import DomainError
 from grids.models import Device, ServicePoint
 from grids.selectors import device_downstream_service_points
 from outages.models import Outage, OutageCause, OutageEvent, OutageType, TroubleReport
+from outages.publicmap.snapshot import snapshot_publish
 from outages.services import (
     outage_create,
     outage_set_etr,
@@ -30,7 +31,6 @@ from outages.services import (
     report_submit,
 )
 from outages.services.intake import ReportInput
-from outages.snapshot import snapshot_publish
 
 DEMO_LABEL = "seed_demo_outages"
 CANDIDATES_PER_SCENARIO = 40

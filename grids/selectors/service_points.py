@@ -1,0 +1,140 @@
+"""Per-call look-ups of one service point: by account number, by normalised address, nearest.
+
+These run for every call of a storm (the trouble report intake, subscriptions), so they are
+plain SQL on an index and return light instances carrying only the columns asked for (``id``
+always): building the same queries through the ORM costs several times the query itself
+(``bench/intake_throughput.py``). Column and table names come from the model and are quoted;
+values always go as parameters. Searching with ranking is ``grids.selectors.search``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import connection
+
+from grids.address import normalize_identifier
+from grids.models import District, ServicePoint
+
+METERS_PER_DEGREE = 111_320.0
+# What the intake needs of a premise: where it hangs in the network.
+DEFAULT_FIELDS: tuple[str, ...] = ("transformer_id",)
+
+
+def service_point_for_account(
+    account_no: str, *, fields: Sequence[str] = DEFAULT_FIELDS
+) -> ServicePoint | None:
+    """The service point of exactly this account number (a phone number does not count).
+
+    ``account_no`` is normalised like the search does (``grids.address.normalize_identifier``).
+    One query on the unique index; the instance carries ``id`` and ``fields`` (attnames) only.
+    """
+    ident = normalize_identifier(account_no) or account_no.strip()
+    if not ident:
+        return None
+    columns = _columns(tuple(fields))
+    sql = f"SELECT {columns} FROM {_table(ServicePoint)} WHERE {_col('account_no')} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ident])
+        row = cursor.fetchone()
+    return None if row is None else _instance(tuple(fields), row)
+
+
+def service_points_with_address(
+    *,
+    norm: str,
+    district: str | None = None,
+    limit: int = 2,
+    fields: Sequence[str] = DEFAULT_FIELDS,
+) -> list[ServicePoint]:
+    """At most ``limit`` service points whose normalised address is exactly ``norm`` (in the
+    district named ``district`` when given), by account number like the model's ordering.
+
+    One query on the ``address_norm`` index: the common case of a caller typing the whole
+    address costs one cheap query instead of the search's tiers. Instances carry ``id`` and
+    ``fields`` (attnames) only.
+    """
+    fields = tuple(fields)
+    join, params = "", [norm]
+    if district:
+        join = (
+            f" JOIN {_table(District)} d ON d.{_col('id', District)} = "
+            f"s.{_col('district')} AND d.{_col('name', District)} = %s"
+        )
+        params = [district, norm]
+    columns = _columns(fields, alias="s.")
+    sql = (
+        f"SELECT {columns} FROM {_table(ServicePoint)} s{join} "  # noqa: S608
+        f"WHERE s.{_col('address_norm')} = %s ORDER BY s.{_col('account_no')} LIMIT {int(limit)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_instance(fields, row) for row in cursor.fetchall()]
+
+
+def service_point_nearest(
+    *, lat: float, lng: float, max_meters: float, fields: Sequence[str] = DEFAULT_FIELDS
+) -> ServicePoint | None:
+    """The service point nearest to (lat, lng) within ``max_meters``, or None.
+
+    A bounding box first (range conditions that the ``grids_sp_lat_lng_idx`` index on
+    (lat, lng) serves), then the nearest inside it by equirectangular distance, exact enough
+    at this scale; ties by id. The instance carries ``id`` and ``fields`` (attnames) only.
+    """
+    fields = tuple(fields)
+    scale = math.cos(math.radians(lat))
+    dlat = max_meters / METERS_PER_DEGREE
+    dlng = max_meters / (METERS_PER_DEGREE * max(scale, 0.01))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _nearest_sql(fields),
+            [lat, lat, lng, scale, lng, scale, lat - dlat, lat + dlat, lng - dlng, lng + dlng],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *values, d2 = row
+    if math.sqrt(d2) * METERS_PER_DEGREE > max_meters:
+        return None
+    return _instance(fields, tuple(values))
+
+
+@cache
+def _nearest_sql(fields: tuple[str, ...]) -> str:
+    lat, lng, pk = _col("lat"), _col("lng"), _col("id")
+    return (
+        f"SELECT {_columns(fields)}, "  # noqa: S608
+        f"({lat} - %s) * ({lat} - %s) + ({lng} - %s) * %s * ({lng} - %s) * %s AS d2 "
+        f"FROM {_table(ServicePoint)} "
+        f"WHERE {lat} >= %s AND {lat} <= %s AND {lng} >= %s AND {lng} <= %s "
+        f"ORDER BY d2, {pk} LIMIT 1"
+    )
+
+
+def _instance(fields: tuple[str, ...], row: Sequence[object]) -> ServicePoint:
+    return ServicePoint.from_db(connection.alias, ["id", *fields], tuple(row))
+
+
+def _columns(fields: tuple[str, ...], alias: str = "") -> str:
+    """``id`` and ``fields`` (attnames, e.g. ``transformer_id``) as quoted columns."""
+    names = ["id", *(_field_name(f) for f in fields)]
+    return ", ".join(alias + _col(name) for name in names)
+
+
+def _field_name(attname: str) -> str:
+    for field in ServicePoint._meta.concrete_fields:
+        if field.attname == attname:
+            return str(field.name)
+    raise ValueError(f"ServicePoint has no column {attname!r}")
+
+
+def _col(name: str, model: type[ServicePoint] | type[District] = ServicePoint) -> str:
+    """The quoted column of ``model``'s field ``name``."""
+    column = model._meta.get_field(name).column  # type: ignore[union-attr]
+    return str(connection.ops.quote_name(str(column)))
+
+
+def _table(model: type[ServicePoint] | type[District]) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))

@@ -1,0 +1,479 @@
+"""The public API of the integration contract (no login, rate-limited, no personal data).
+
+- ``GET /api/v1/public/lookup?q=`` — address fragment or account number → matches with the
+  active outage at each address and the planned outages of the next 7 days. Answers are
+  cached per normalised query and language for ``PUBLIC_LOOKUP_CACHE_SECONDS``, under a key
+  that holds the global outages version (bumped on every ``outage.changed``), so a repeated
+  query is answered from Redis without touching the database, and never older than the last
+  outage change.
+- ``POST /api/v1/public/reports`` — file a trouble report (``outages.services.intake``).
+- ``GET /api/v1/public/reports/{reference}`` — the report's status and its outage's progress.
+
+No answer carries a customer's name, phone or account number: the builders below copy only
+the fields they name. Anonymous requests are not CSRF-checked (DRF's session authentication
+checks only logged-in users, whose map page sends the token); mini-programs post without a
+session. Only staff may choose a channel other than ``web``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dispatch_center import roles
+from dispatch_center.core.degraded import cache_breaker
+from dispatch_center.core.exceptions import DomainError, NotFound
+from dispatch_center.core.throttling import PublicRateThrottle
+from grids.address import normalize_identifier, parse_address
+from grids.models import ServicePoint
+from grids.selectors import service_point_search
+from outages import events
+from outages.api.staff import ErrorSerializer
+from outages.models import Outage, TroubleReport
+from outages.providers import public_crew
+from outages.selectors import outage_for_service_point, planned_outages_for_service_point
+from outages.selectors.intake import outage_public_progress, report_get_by_reference
+from outages.services.intake import ReportInput, report_message, report_submit
+from outages.views.public import is_valid_phone
+
+LOOKUP_LIMIT = 5
+VERSION_KEY = "outages:public:version"
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
+REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]{1,24}$")
+STAFF_CHANNEL_ROLES = (roles.HOTLINE_AGENT, roles.DISPATCHER, roles.SUPERVISOR)
+PUBLIC_CHANNELS = (
+    TroubleReport.Channel.WEB,
+    TroubleReport.Channel.HOTLINE,
+    TroubleReport.Channel.APP,
+    TroubleReport.Channel.WECHAT,
+)
+
+
+class _PublicApi(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicRateThrottle]
+    renderer_classes = [JSONRenderer]
+
+
+# --- OpenAPI description of the answers (the views build plain dicts; see the builders) ----
+
+
+class PublicCrewSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicCrew"
+
+    status = serializers.CharField()
+    lat = serializers.FloatField(help_text="rounded to 2 decimals (~1 km)")
+    lng = serializers.FloatField(help_text="rounded to 2 decimals (~1 km)")
+
+
+class PublicProgressSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicProgressStep"
+
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class PublicOutageSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicOutage"
+
+    id = serializers.IntegerField()
+    category = serializers.CharField(help_text="planned / temporary / fault / other")
+    type = serializers.CharField(help_text="type name in the request's language")
+    type_code = serializers.CharField()
+    status = serializers.CharField()
+    cause = serializers.CharField(allow_null=True, help_text="cause name, or null")
+    cause_code = serializers.CharField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    etr = serializers.DateTimeField(allow_null=True)
+    customers_affected = serializers.IntegerField()
+    progress = PublicProgressSchema(many=True)
+    crew = PublicCrewSchema(allow_null=True)
+
+
+class PublicPlannedSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicPlannedOutage"
+
+    id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class PublicMatchSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicLookupMatch"
+
+    address = serializers.CharField()
+    district = serializers.CharField(allow_null=True)
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    outage = PublicOutageSchema(allow_null=True)
+    planned = PublicPlannedSchema(many=True)
+
+
+class PublicLookupSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicLookup"
+
+    matches = PublicMatchSchema(many=True)
+
+
+class PublicReportSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicReport"
+
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=TroubleReport.Status.choices)
+    outage = PublicOutageSchema(allow_null=True)
+    message = serializers.CharField()
+    symptom = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+# --- the outages version (cache invalidation) ------------------------------------------------
+
+
+def public_version() -> int | None:
+    """The global outages version that public cache keys include; None while Redis is down
+    (then nothing is read from or written to the cache)."""
+    return cache_breaker.call(_public_version, None)
+
+
+def _public_version() -> int:
+    value = cache.get(VERSION_KEY)
+    if value is None:
+        # Start from the clock, not 1: keys of an evicted counter must not come back to life.
+        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
+        value = cache.get(VERSION_KEY) or 0
+    return int(value)
+
+
+def bump_public_version(event: events.DomainEvent | None = None) -> None:
+    """Subscriber of ``outage.changed``: every cached public answer becomes stale.
+
+    With Redis down the bump is skipped (logged once): answers cached before the outage
+    expire after ``PUBLIC_LOOKUP_CACHE_SECONDS`` at the latest.
+    """
+    cache_breaker.call(_bump_public_version, None)
+
+
+def _bump_public_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # missing (evicted): start a fresh, larger one
+        cache.add(VERSION_KEY, int(time.time() * 1000), timeout=None)
+
+
+def subscribe() -> None:
+    """Called from ``OutagesConfig.ready()``."""
+    events.subscribe(events.OUTAGE_CHANGED, bump_public_version)
+
+
+# --- building public answers --------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _name(obj: Any) -> str | None:
+    if obj is None:
+        return None
+    return (obj.name_en or obj.name) if _english() else obj.name
+
+
+def public_outage(outage: Outage) -> dict[str, Any]:
+    """The contract's outage object. ``outage`` has ``type__category`` and ``cause`` loaded.
+
+    ``category`` is the category code; ``type`` and ``cause`` are names in the active
+    language, with their codes beside them (``type_code``, ``cause_code``).
+    """
+    progress = outage_public_progress(outage_id=outage.pk)
+    return {
+        "id": outage.pk,
+        "category": outage.type.category.code,
+        "type": _name(outage.type),
+        "type_code": outage.type.code,
+        "status": outage.status,
+        "cause": _name(outage.cause),
+        "cause_code": outage.cause.code if outage.cause else None,
+        "started_at": _iso(outage.started_at),
+        "etr": _iso(outage.etr),
+        "customers_affected": outage.customers_affected,
+        "progress": [{"status": s, "at": _iso(at)} for s, at in progress],
+        "crew": public_crew.crew_for_outage(outage.pk),
+    }
+
+
+def _public_planned(service_point: ServicePoint) -> list[dict[str, Any]]:
+    planned = planned_outages_for_service_point(
+        service_point=service_point, days=7, published_only=True
+    )
+    return [
+        {
+            "id": p.pk,
+            "starts_at": _iso(p.planned_start_at),
+            "ends_at": _iso(p.planned_end_at),
+            "reason": p.description or _name(p.type),
+        }
+        for p in planned
+    ]
+
+
+def _public_match(service_point: ServicePoint) -> dict[str, Any]:
+    outage = outage_for_service_point(service_point=service_point)
+    district = service_point.district
+    return {
+        "address": service_point.address,
+        "district": _name(district) if district is not None else None,
+        "lat": round(service_point.lat, 4),
+        "lng": round(service_point.lng, 4),
+        "outage": public_outage(outage) if outage is not None else None,
+        "planned": _public_planned(service_point),
+    }
+
+
+def public_report(report: TroubleReport) -> dict[str, Any]:
+    """The contract's report answer: reference, status, outage (once linked), message."""
+    return {
+        "reference": report.reference,
+        "status": report.status,
+        "outage": public_outage(report.outage) if report.outage is not None else None,
+        "message": report_message(report),
+        "symptom": report.symptom,
+        "received_at": _iso(report.received_at),
+    }
+
+
+# --- look-up ------------------------------------------------------------------------------
+
+
+def lookup_matches(q: str) -> list[dict[str, Any]]:
+    """The public matches of ``q``. A number only matches an account exactly (never a phone,
+    never an account prefix: the answer must not let anyone find a person's address)."""
+    ident = normalize_identifier(q)
+    try:
+        hits = service_point_search(q=q, limit=LOOKUP_LIMIT)
+    except EmptyResultSet:
+        # grids' search with a district prefix that names no district in the database.
+        hits = []
+    if ident:
+        hits = [
+            h
+            for h in hits
+            if h.service_point.account_no == ident or ident in h.service_point.address_norm
+        ]
+    return [_public_match(hit.service_point) for hit in hits]
+
+
+class PublicLookupApi(_PublicApi):
+    """Is my address out? Address fragment or account number; cached, rate-limited."""
+
+    class QuerySerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "PublicLookupQuery"
+
+        q = serializers.CharField(
+            min_length=2,
+            max_length=100,
+            trim_whitespace=True,
+            help_text="address fragment or account number",
+        )
+
+    @extend_schema(
+        operation_id="public_lookup",
+        parameters=[QuerySerializer],
+        responses={200: PublicLookupSchema, 400: ErrorSerializer, 429: ErrorSerializer},
+        tags=["public"],
+    )
+    def get(self, request: Request) -> Response:
+        params = self.QuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        q = params.validated_data["q"]
+        norm = normalize_identifier(q) or parse_address(q).norm
+        digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
+        version = public_version()
+        key = f"outages:lookup:{version}:{get_language()}:{digest}"
+        # Redis down (version None): answered from the database, nothing cached.
+        answer = None if version is None else cache_breaker.call(lambda: cache.get(key), None)
+        if answer is None:
+            answer = {"matches": lookup_matches(q) if norm else []}
+            if version is not None:
+                timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
+                cache_breaker.call(lambda: cache.set(key, answer, timeout=timeout), None)
+        return Response(answer)
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+class ReportInputSerializer(serializers.Serializer):
+    """A trouble report as a caller submits it: one of account / address / coordinates."""
+
+    class Meta:
+        ref_name = "PublicReportInput"
+
+    account_no = serializers.CharField(
+        max_length=32, required=False, allow_blank=True, allow_null=True
+    )
+    address = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, allow_null=True
+    )
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    lng = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    symptom = serializers.ChoiceField(choices=TroubleReport.Symptom.choices)
+    phone = serializers.CharField(max_length=20)
+    description = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, allow_null=True
+    )
+    channel = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in PUBLIC_CHANNELS],
+        required=False,
+        default=TroubleReport.Channel.WEB,
+    )
+
+    def validate_phone(self, value: str) -> str:
+        value = value.replace(" ", "")
+        if not is_valid_phone(value):
+            raise serializers.ValidationError(_("请输入有效的手机号码或带区号的固定电话。"))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        lat, lng = attrs.get("lat"), attrs.get("lng")
+        if (lat is None) != (lng is None):
+            message = _("经纬度需要同时提供。")
+            raise serializers.ValidationError({"lat": [message], "lng": [message]})
+        given = [
+            name
+            for name, present in (
+                ("account_no", bool((attrs.get("account_no") or "").strip())),
+                ("address", bool((attrs.get("address") or "").strip())),
+                ("lat", lat is not None),
+            )
+            if present
+        ]
+        if len(given) != 1:
+            message = (
+                _("请填写户号、地址或位置坐标中的一项。")
+                if not given
+                else _("户号、地址和位置坐标只能填写其中一项。")
+            )
+            raise serializers.ValidationError({"location": [message]})
+        return attrs
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header, checked; None when absent."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None or key == "":
+        return None
+    if not IDEMPOTENCY_KEY_RE.match(key):
+        message = _("Idempotency-Key 必须是 1 到 64 个可见 ASCII 字符。")
+        raise DomainError(message, code="invalid", fields={"Idempotency-Key": [message]})
+    return key
+
+
+def request_user(request: Request) -> User | None:
+    """The logged-in user, or None for an anonymous caller."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def idempotency_client(request: Request) -> str:
+    """Whose key space a key belongs to: the user, or the public at large."""
+    user = request.user
+    return f"user:{user.pk}" if user is not None and user.is_authenticated else "public"
+
+
+class PublicReportCreateApi(APIView):
+    """File a trouble report (the map page, mini-programs; staff may set the channel)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicRateThrottle]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        operation_id="public_report_create",
+        request=ReportInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: PublicReportSchema,
+            200: PublicReportSchema,
+            400: ErrorSerializer,
+            422: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+        tags=["public"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        channel = data.get("channel") or TroubleReport.Channel.WEB
+        if channel != TroubleReport.Channel.WEB and not roles.has_role(
+            request.user, *STAFF_CHANNEL_ROLES
+        ):
+            message = _("在线报修只能使用 web 渠道。")
+            raise DomainError(message, code="invalid", fields={"channel": [message]})
+        key = idempotency_key(request)
+        result = report_submit(
+            data=ReportInput(
+                channel=channel,
+                symptom=data["symptom"],
+                contact_phone=data["phone"],
+                description=(data.get("description") or "").strip(),
+                account_no=(data.get("account_no") or "").strip(),
+                address=(data.get("address") or "").strip(),
+                lat=data.get("lat"),
+                lng=data.get("lng"),
+            ),
+            actor=request_user(request),
+            idempotency_client=idempotency_client(request),
+            idempotency_key=key,
+        )
+        return Response(
+            public_report(result.report),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class PublicReportDetailApi(_PublicApi):
+    """A report's status and, once linked, its outage's progress."""
+
+    @extend_schema(
+        operation_id="public_report_retrieve",
+        responses={200: PublicReportSchema, 404: ErrorSerializer, 429: ErrorSerializer},
+        tags=["public"],
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        if not REFERENCE_RE.match(reference):
+            raise NotFound(_("没有找到报修编号 %(reference)s。") % {"reference": reference})
+        report = report_get_by_reference(reference=reference.upper())
+        return Response(public_report(report))
