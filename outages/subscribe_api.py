@@ -22,7 +22,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from drf_spectacular.utils import extend_schema
@@ -35,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch_center.core.exceptions import DomainError, NotFound
+from dispatch_center.core.i18n import is_english
 from outages.api import ErrorSerializer
 from outages.models import Subscription
 from outages.notifications import (
@@ -55,11 +55,7 @@ class _PublicJsonApi(APIView):
 
 
 def _language_default() -> str:
-    return (
-        Subscription.Language.EN
-        if (get_language() or "").startswith("en")
-        else Subscription.Language.ZH_HANS
-    )
+    return Subscription.Language.EN if is_english() else Subscription.Language.ZH_HANS
 
 
 def public_subscription(subscription: Subscription, *, created: bool) -> dict[str, Any]:

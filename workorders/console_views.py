@@ -40,7 +40,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from grids.models import Crew, District, Grid
 from outages import selectors as outage_selectors
 from outages.models import Outage, OutageCategory, Priority

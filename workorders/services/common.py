@@ -24,6 +24,7 @@ from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core import timeline
 from dispatch_center.core.exceptions import (
     ConcurrentUpdate,
     DomainError,
@@ -109,11 +110,7 @@ def lock_for(order: WorkOrder, *, crews: Iterable[int | None] = ()) -> None:
 # --- the timeline and the compare-and-set ------------------------------------------------
 
 
-def label_for(actor: User | None, actor_label: str = "") -> str:
-    """What the timeline shows as the actor: the username, or a label such as "system"."""
-    if actor is not None:
-        return actor.get_username()
-    return actor_label or "system"
+label_for = timeline.label_for
 
 
 def make_event(
@@ -130,17 +127,18 @@ def make_event(
     data: dict[str, Any] | None = None,
 ) -> WorkOrderEvent:
     """An unsaved timeline row (bulk paths save many at once)."""
-    return WorkOrderEvent(
+    return timeline.make_event(
+        WorkOrderEvent,
         order_id=order.pk,
         kind=kind,
         at=at,
         actor=actor,
-        actor_label=label_for(actor, actor_label),
+        actor_label=actor_label,
         reason=reason,
         from_status=from_status,
         to_status=to_status,
         crew_id=crew_id,
-        data=data or {},
+        data=data,
     )
 
 
