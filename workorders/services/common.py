@@ -31,6 +31,8 @@ from dispatch_center.core.exceptions import (
     TransitionNotAllowed,
 )
 from dispatch_center.core.tasks import enqueue_on_commit
+from grids import selectors as grid_selectors
+from grids import services as grid_services
 from grids.models import Crew
 from outages import selectors as outage_selectors
 from outages import services as outage_services
@@ -79,12 +81,8 @@ def conf() -> Conf:
 
 
 def crew_qs_for_update(pks: Iterable[int | None]) -> QuerySet[Crew]:
-    """Lock crews, always in primary-key order (grids rows come first in the lock order).
-
-    The grids app has no crew lock helper yet; this is the only place that locks crews.
-    """
-    ids = sorted({pk for pk in pks if pk is not None})
-    return Crew.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    """Lock crews, always in primary-key order (``grids.services.crew_qs_for_update``)."""
+    return grid_services.crew_qs_for_update(pks)
 
 
 def lock_crews(pks: Iterable[int | None]) -> dict[int, Crew]:
@@ -360,8 +358,8 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
     """Bring ``Crew.status`` (shown on the console map) in line with the crews' orders.
 
     Off duty wins; then the most advanced open order: on site, en route, assigned; else
-    available. Only rows whose status changes are written. (``grids`` has no service for this
-    field yet; it is derived from work orders only, so the work-order services keep it.)
+    available. Only rows whose status changes are written (``grids.services.crew_status_set``);
+    the status is derived from work orders only, so the work-order services decide it.
     """
     ids = sorted({pk for pk in crew_ids if pk is not None})
     if not ids:
@@ -371,7 +369,7 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
         crew_id__in=ids, status__in=WorkOrder.WITH_CREW
     ).values_list("crew_id", "status"):
         stages[crew_id].add(status)
-    on_duty = dict(Crew.objects.filter(pk__in=ids).values_list("pk", "on_duty"))
+    on_duty = grid_selectors.crew_on_duty_by_id(ids)
     wanted: dict[str, list[int]] = {}
     new: str
     for pk in ids:
@@ -388,7 +386,7 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
             new = Crew.Status.AVAILABLE
         wanted.setdefault(new, []).append(pk)
     for new, pks in wanted.items():
-        Crew.objects.filter(pk__in=pks).exclude(status=new).update(status=new)
+        grid_services.crew_status_set(crew_ids=pks, status=new)
 
 
 # --- the linked outage ------------------------------------------------------------------------
