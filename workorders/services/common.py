@@ -204,28 +204,32 @@ def cas(
     to: str,
     at: datetime | None = None,
     extra: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> tuple[str, datetime]:
     """Compare-and-set ``order`` from the status and version the caller saw to ``to``.
 
     Checks the transition table, writes the status, the columns that follow from it and
     ``extra`` in one ``UPDATE ... WHERE status=<seen> AND version=<seen>``, bumps ``version``
-    and updates ``order`` in memory. ``ConcurrentUpdate`` when somebody changed it first.
-    Returns the previous status and ``at``. The caller writes the timeline row.
+    and updates ``order`` in memory. The version seen is ``expected_version`` when given (what
+    a client last read, e.g. the console's form), else ``order.version``. ``ConcurrentUpdate``
+    when somebody changed it first. Returns the previous status and ``at``. The caller
+    writes the timeline row.
     """
     current = order.status
     if to not in Status.values or to not in WorkOrder.ALLOWED_TRANSITIONS.get(current, ()):
         raise TransitionNotAllowed(current, to)
+    seen = order.version if expected_version is None else expected_version
     now = timezone.now()
     at = at or now
     updates = {**_status_fields(order, to, at, now), **(extra or {}), "status": to}
-    rows = WorkOrder.objects.filter(pk=order.pk, status=current, version=order.version).update(
+    rows = WorkOrder.objects.filter(pk=order.pk, status=current, version=seen).update(
         version=F("version") + 1, updated_at=now, **updates
     )
     if rows != 1:
         raise ConcurrentUpdate(order.pk)
     for name, value in updates.items():
         setattr(order, name, value)
-    order.version += 1
+    order.version = seen + 1
     order.updated_at = now
     return current, at
 
@@ -322,10 +326,11 @@ def transition(
     at: datetime | None = None,
     extra: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> WorkOrderEvent:
     """``cas`` plus its timeline row; the caller holds the locks (``lock_for``)."""
     previous_crew = order.crew_id
-    current, at = cas(order=order, to=to, at=at, extra=extra)
+    current, at = cas(order=order, to=to, at=at, extra=extra, expected_version=expected_version)
     return record_event(
         order=order,
         kind=WorkOrderEvent.Kind.STATUS_CHANGED,
