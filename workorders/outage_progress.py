@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from outages.work_progress import OutageWork, WorkStep
 from workorders import dispatching
 from workorders.models import WorkOrder, WorkOrderEvent
 
 # Work-order status → the public crew state (``outages.public_views.CREW_STATUS_LABELS``).
-PUBLIC_CREW_STATUS = {
+PUBLIC_CREW_STATUS: dict[str, str] = {
     WorkOrder.Status.DISPATCHED: "dispatched",
     WorkOrder.Status.CLAIMED: "dispatched",
     WorkOrder.Status.ACCEPTED: "accepted",
@@ -38,7 +40,7 @@ _ON_THE_WAY = frozenset(
 )
 
 
-def _repair_orders(outage_ids: list[int]) -> Any:
+def _repair_orders(outage_ids: list[int]) -> QuerySet[WorkOrder]:
     return (
         WorkOrder.objects.filter(outage_id__in=outage_ids, kind=WorkOrder.Kind.OUTAGE_REPAIR)
         .exclude(status__in=_NOT_LIVE)
@@ -70,20 +72,25 @@ def crew_eta(order: WorkOrder, *, now: datetime | None = None) -> datetime | Non
         return None
     now = now or timezone.now()
     crew = order.crew
-    if None not in (crew.last_lat, crew.last_lng, order.lat, order.lng):
+    if (
+        crew.last_lat is not None
+        and crew.last_lng is not None
+        and order.lat is not None
+        and order.lng is not None
+    ):
         km = float(dispatching.haversine_km(crew.last_lat, crew.last_lng, order.lat, order.lng))
         minutes = dispatching.travel_minutes(km, order.area_class)
         return now + timedelta(minutes=max(minutes, 1.0))
     return order.arrive_due_at
 
 
-def progress_for_outage(outage_id: int) -> dict[str, Any] | None:
+def progress_for_outage(outage_id: int) -> OutageWork | None:
     """The newest live repair order of ``outage_id`` as ``outages.work_progress.OutageWork``:
     status, crew, ETA, commitment and timeline. Two queries; None without an order."""
     order = _order_for(outage_id)
     if order is None:
         return None
-    steps = [
+    steps: list[WorkStep] = [
         {
             "at": e.at,
             "label": str(e.get_to_status_display() if e.to_status else e.get_kind_display()),

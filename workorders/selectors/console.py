@@ -96,7 +96,8 @@ def crews_fingerprint() -> str:
 def console_crew_rows() -> list[dict[str, Any]]:
     """Every crew with its status, load and last position (the map's crew layer); plain
     values of the crew-board selector."""
-    rows = crew_board().values(
+    # ``open_orders`` is crew_board's annotation, which the type stubs cannot see.
+    rows = crew_board().values(  # type: ignore[misc]
         "pk",
         "code",
         "name",
@@ -186,7 +187,7 @@ def console_outage_rows() -> list[dict[str, Any]]:
         if outage.device.lat is not None and outage.device.lng is not None:
             point = (outage.device.lat, outage.device.lng)
         point = point or _bbox_centre(outage.area)
-        if point is None and order is not None and order.lat is not None:
+        if point is None and order is not None and order.lat is not None and order.lng is not None:
             point = (order.lat, order.lng)
         cause = outage.cause
         rows.append(

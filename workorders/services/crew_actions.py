@@ -56,7 +56,7 @@ class CrewAction:
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies the request for the idempotency key (photos by name and size)."""
-        given = {"at": self.at, "lat": self.lat, "lng": self.lng}
+        given: dict[str, Any] = {"at": self.at, "lat": self.lat, "lng": self.lng}
         given |= {"cause": self.cause, "device": self.device}
         return {
             "action": self.action,
