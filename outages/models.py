@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from dispatch_center.core.models import TimelineEvent, TimeStampedModel
+from dispatch_center.core.models import ActorRecord, TimelineEvent, TimeStampedModel
 
 
 class Priority(models.IntegerChoices):
@@ -377,25 +377,14 @@ class OutageEvent(TimelineEvent):
         return f"{self.outage_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
-class EtrChange(models.Model):
+class EtrChange(ActorRecord):
     """One change of an outage's estimated restoration time."""
 
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="etr_changes")
     old_etr = models.DateTimeField(_("old ETR"), null=True, blank=True)
     new_etr = models.DateTimeField(_("new ETR"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor_label = models.CharField(_("actor"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    at = models.DateTimeField(_("at"))
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(ActorRecord.Meta):
         verbose_name = _("ETR change")
         verbose_name_plural = _("ETR changes")
 

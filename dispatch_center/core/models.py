@@ -16,12 +16,9 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class TimelineEvent(models.Model):
-    """One line of an aggregate's timeline (an outage's, a work order's): who, when, why and
-    what else. Subclasses add the aggregate's foreign key, ``kind``, ``from_status`` and
-    ``to_status`` (their choices differ) and the index on (aggregate, ``at``); the constraint
-    below refers to those fields. Written by ``dispatch_center.core.timeline``.
-    """
+class ActorRecord(models.Model):
+    """Who did something, when and why: the columns every record of an action carries (a
+    timeline line, an ETR change)."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -34,11 +31,23 @@ class TimelineEvent(models.Model):
     actor_label = models.CharField(_("actor"), max_length=64, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["at", "pk"]
+
+
+class TimelineEvent(ActorRecord):
+    """One line of an aggregate's timeline (an outage's, a work order's): who, when, why and
+    what else. Subclasses add the aggregate's foreign key, ``kind``, ``from_status`` and
+    ``to_status`` (their choices differ) and the index on (aggregate, ``at``); the constraint
+    below refers to those fields. Written by ``dispatch_center.core.timeline``.
+    """
+
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta(ActorRecord.Meta):
+        abstract = True
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="status_changed") | ~Q(to_status=""),

@@ -136,29 +136,20 @@ def _check_clock(
     warn_at = getattr(order, f"{prefix}_warn_at")
     stopped_in_time = end is not None and end < due
     if breached_at is None and not stopped_in_time and due <= now:
-        if _mark(
-            order,
-            column=f"{prefix}_breached_at",
-            state=SlaState.BREACHED,
-            kind=WorkOrderEvent.Kind.SLA_BREACHED,
-            now=now,
-            data={**data, "clock": clock},
-        ):
-            return [f"{prefix}_breached"]
+        mark, column, state = "breached", f"{prefix}_breached_at", SlaState.BREACHED
+        kind = WorkOrderEvent.Kind.SLA_BREACHED
     elif (
         getattr(order, f"{prefix}_warned_at") is None
         and breached_at is None
         and end is None
         and warn_at is not None
         and warn_at <= now
-        and _mark(
-            order,
-            column=f"{prefix}_warned_at",
-            state=SlaState.WARNING,
-            kind=WorkOrderEvent.Kind.SLA_WARNING,
-            now=now,
-            data={**data, "clock": clock},
-        )
     ):
-        return [f"{prefix}_warning"]
+        mark, column, state = "warning", f"{prefix}_warned_at", SlaState.WARNING
+        kind = WorkOrderEvent.Kind.SLA_WARNING
+    else:
+        return []
+    data = {**data, "clock": clock}
+    if _mark(order, column=column, state=state, kind=kind, now=now, data=data):
+        return [f"{prefix}_{mark}"]
     return []
