@@ -5,6 +5,7 @@ compare-and-set: a stale one answers 409 instead of overwriting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -264,8 +265,23 @@ class _VersionedInput(serializers.Serializer):
     class Meta:
         ref_name = "WorkOrderVersionedInput"
 
-    version = serializers.IntegerField(required=False, min_value=1)
+    version = serializers.IntegerField(required=False, min_value=1, source="expected_version")
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=1000)
+
+
+def _write(
+    request: Request,
+    order_id: int,
+    input_class: type[serializers.Serializer],
+    service: Callable[..., object],
+) -> Response:
+    """Validate ``input_class``, call ``service`` on the order with the values (the version
+    seen goes in as ``expected_version``), answer the order's detail."""
+    data = input_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    order = selectors.work_order_get(order_id=order_id)
+    service(order=order, actor=request_actor(request), **data.validated_data)
+    return Response(order_detail(order.pk))
 
 
 class WorkOrderDispatchApi(APIView):
@@ -288,18 +304,7 @@ class WorkOrderDispatchApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_dispatch_by_hand(
-            order=order,
-            crew=values.get("crew"),
-            actor=request_actor(request),
-            reason=values["reason"],
-            expected_version=values.get("version"),
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_dispatch_by_hand)
 
 
 class WorkOrderPublishApi(APIView):
@@ -319,18 +324,7 @@ class WorkOrderPublishApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_publish(
-            order=order,
-            actor=request_actor(request),
-            ttl_seconds=values.get("ttl_seconds"),
-            reason=values["reason"],
-            expected_version=values.get("version"),
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_publish)
 
 
 class WorkOrderCancelApi(APIView):
@@ -350,17 +344,7 @@ class WorkOrderCancelApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_cancel(
-            order=order,
-            actor=request_actor(request),
-            reason=values["reason"],
-            expected_version=values.get("version"),
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_cancel)
 
 
 class WorkOrderMergeApi(APIView):
@@ -380,18 +364,7 @@ class WorkOrderMergeApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_merge(
-            order=order,
-            into=values["into"],
-            actor=request_actor(request),
-            reason=values["reason"],
-            expected_version=values.get("version"),
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_merge)
 
 
 class WorkOrderCloseApi(APIView):
@@ -405,17 +378,7 @@ class WorkOrderCloseApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = _VersionedInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_close(
-            order=order,
-            actor=request_actor(request),
-            reason=values["reason"],
-            expected_version=values.get("version"),
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, _VersionedInput, services.work_order_close)
 
 
 class WorkOrderReturnVisitApi(APIView):
@@ -444,13 +407,7 @@ class WorkOrderReturnVisitApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_return_visit(
-            order=order, actor=request_actor(request), **data.validated_data
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_return_visit)
 
 
 class WorkOrderOutageEtrApi(APIView):
@@ -473,16 +430,7 @@ class WorkOrderOutageEtrApi(APIView):
         responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = selectors.work_order_get(order_id=order_id)
-        services.work_order_set_outage_etr(
-            order=order,
-            etr=data.validated_data["etr"],
-            actor=request_actor(request),
-            reason=data.validated_data["reason"],
-        )
-        return Response(order_detail(order.pk))
+        return _write(request, order_id, self.InputSerializer, services.work_order_set_outage_etr)
 
 
 class WorkOrderOutageConfirmApi(APIView):

@@ -16,7 +16,7 @@ from .dispatch import work_order_assign, work_order_redispatch
 def work_order_dispatch_by_hand(
     *,
     order: WorkOrder,
-    crew: Crew | None,
+    crew: Crew | None = None,
     actor: User | None,
     reason: str = "",
     expected_version: int | None = None,
