@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 

@@ -5,10 +5,9 @@ timeline, interruptions and trouble reports are shown read-only: they change onl
 services (status compare-and-set, counts and version kept in sync), never by hand.
 """
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from dispatch_center.core.admin import ReadOnlyAdminMixin
 
 from .models import (
     EtrChange,
@@ -20,19 +19,6 @@ from .models import (
     OutageType,
     TroubleReport,
 )
-
-
-class ReadOnlyAdminMixin:
-    """View-only: rows of this model are written by the services alone."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class OutageTypeInline(admin.TabularInline):

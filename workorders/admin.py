@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from dispatch_center.core.admin import ReadOnlyAdmin
 from workorders.models import (
     CrewLocation,
     CrewPoolStats,
@@ -19,19 +20,6 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SlaPolicy)

@@ -1,65 +1,74 @@
-"""REST endpoints of the work-orders app, mounted under /api/v1/ (see ``workorders.api``)."""
+"""REST endpoints of the work-orders app, mounted under /api/v1/ (views in ``workorders.api``:
+``crew`` for the crews' app, ``console`` for the dispatcher console, ``board`` for its crews)."""
 
 from django.urls import path
 
-from . import api
+from .api import board, console, crew
 
 urlpatterns = [
     # The crews' app (contract: shared/API.md).
-    path("crew/orders", api.CrewOrderListApi.as_view(), name="crew-orders"),
+    path("crew/orders", crew.CrewOrderListApi.as_view(), name="crew-orders"),
     path(
         "crew/orders/<int:order_id>/actions",
-        api.CrewOrderActionApi.as_view(),
+        crew.CrewOrderActionApi.as_view(),
         name="crew-order-action",
     ),
-    path("crew/locations", api.CrewLocationsApi.as_view(), name="crew-locations"),
-    path("crew/pool", api.CrewPoolApi.as_view(), name="crew-pool"),
-    path("crew/pool/<int:order_id>/claim", api.CrewPoolClaimApi.as_view(), name="crew-pool-claim"),
+    path("crew/locations", crew.CrewLocationsApi.as_view(), name="crew-locations"),
+    path("crew/pool", crew.CrewPoolApi.as_view(), name="crew-pool"),
+    path("crew/pool/<int:order_id>/claim", crew.CrewPoolClaimApi.as_view(), name="crew-pool-claim"),
     # The dispatcher console.
-    path("work-orders", api.WorkOrderListApi.as_view(), name="work-order-list"),
-    path("work-orders/summary", api.WorkOrderSummaryApi.as_view(), name="work-order-summary"),
-    path("work-orders/<int:order_id>", api.WorkOrderDetailApi.as_view(), name="work-order-detail"),
+    path("work-orders", console.WorkOrderListApi.as_view(), name="work-order-list"),
+    path("work-orders/summary", console.WorkOrderSummaryApi.as_view(), name="work-order-summary"),
+    path(
+        "work-orders/<int:order_id>", console.WorkOrderDetailApi.as_view(), name="work-order-detail"
+    ),
     path(
         "work-orders/<int:order_id>/suggestions",
-        api.WorkOrderSuggestionsApi.as_view(),
+        console.WorkOrderSuggestionsApi.as_view(),
         name="work-order-suggestions",
     ),
     path(
         "work-orders/<int:order_id>/dispatch",
-        api.WorkOrderDispatchApi.as_view(),
+        console.WorkOrderDispatchApi.as_view(),
         name="work-order-dispatch",
     ),
     path(
         "work-orders/<int:order_id>/publish",
-        api.WorkOrderPublishApi.as_view(),
+        console.WorkOrderPublishApi.as_view(),
         name="work-order-publish",
     ),
     path(
         "work-orders/<int:order_id>/cancel",
-        api.WorkOrderCancelApi.as_view(),
+        console.WorkOrderCancelApi.as_view(),
         name="work-order-cancel",
     ),
     path(
-        "work-orders/<int:order_id>/merge", api.WorkOrderMergeApi.as_view(), name="work-order-merge"
+        "work-orders/<int:order_id>/merge",
+        console.WorkOrderMergeApi.as_view(),
+        name="work-order-merge",
     ),
     path(
-        "work-orders/<int:order_id>/close", api.WorkOrderCloseApi.as_view(), name="work-order-close"
+        "work-orders/<int:order_id>/close",
+        console.WorkOrderCloseApi.as_view(),
+        name="work-order-close",
     ),
     path(
         "work-orders/<int:order_id>/return-visit",
-        api.WorkOrderReturnVisitApi.as_view(),
+        console.WorkOrderReturnVisitApi.as_view(),
         name="work-order-return-visit",
     ),
     path(
         "work-orders/<int:order_id>/outage/etr",
-        api.WorkOrderOutageEtrApi.as_view(),
+        console.WorkOrderOutageEtrApi.as_view(),
         name="work-order-outage-etr",
     ),
     path(
         "work-orders/<int:order_id>/outage/confirm",
-        api.WorkOrderOutageConfirmApi.as_view(),
+        console.WorkOrderOutageConfirmApi.as_view(),
         name="work-order-outage-confirm",
     ),
-    path("dispatch/crews", api.CrewBoardApi.as_view(), name="dispatch-crews"),
-    path("dispatch/crews/<int:crew_id>/duty", api.CrewDutyApi.as_view(), name="dispatch-crew-duty"),
+    path("dispatch/crews", board.CrewBoardApi.as_view(), name="dispatch-crews"),
+    path(
+        "dispatch/crews/<int:crew_id>/duty", board.CrewDutyApi.as_view(), name="dispatch-crew-duty"
+    ),
 ]

@@ -10,7 +10,8 @@ The page reads two things:
 * ``/console/feed.json`` (here): everything that moves — open orders (filtered), active
   outages, crews, the header counts — in one compact answer, polled every few seconds. Its
   ETag is computed from a handful of aggregate queries *before* the body is built, so an
-  unchanged picture costs three cheap queries and a bodiless 304.
+  unchanged picture costs three cheap queries and a bodiless 304. Its reads are in
+  ``workorders.selectors.console``.
 * The staff REST API of ``workorders.api`` for an order's detail, the ranked suggestions and
   every action (dispatch, re-dispatch, publish, ETR, confirm, cancel, merge), posted with the
   session's CSRF token. Nothing here writes.
@@ -27,8 +28,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
-from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -40,13 +39,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from dispatch_center import roles
-from grids.models import Crew, District, Grid
-from outages import selectors as outage_selectors
+from dispatch_center.core import roles
+from dispatch_center.core.dates import iso
+from grids.models import Crew
 from outages.models import Outage, OutageCategory, Priority
 from outages.publicmap.publishing import districts_geojson
 from workorders import selectors
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder, WorkOrderEvent
+from workorders.selectors import crews_fingerprint as _crews_fingerprint
 
 CONSOLE_ROLES = (roles.DISPATCHER, roles.SUPERVISOR)
 # The page polls the feed this often (the issue asks for a refresh within 5 seconds).
@@ -123,24 +123,6 @@ def _districts_geojson() -> dict[str, Any]:
     return districts_geojson()
 
 
-def _filter_options() -> dict[str, Any]:
-    """Districts and grids for the list filters (reference rows, a few hundred at most)."""
-    english = (get_language() or "").startswith("en")
-    districts = [
-        {"id": pk, "code": code, "name": (name_en or name) if english else name}
-        for pk, code, name, name_en in District.objects.order_by("code").values_list(
-            "pk", "code", "name", "name_en"
-        )
-    ]
-    grids = [
-        {"id": pk, "code": code, "name": name, "district": district_id}
-        for pk, code, name, district_id in Grid.objects.order_by("code").values_list(
-            "pk", "code", "name", "district_id"
-        )
-    ]
-    return {"districts": districts, "grids": grids}
-
-
 def _page_config(request: HttpRequest) -> dict[str, Any]:
     """What the console's JS needs, as plain JSON (delivered with ``json_script``)."""
     return {
@@ -164,7 +146,7 @@ def _page_config(request: HttpRequest) -> dict[str, Any]:
             "decisionMode": _choices(DispatchDecision.Mode.choices),
             "refusal": _choices(DispatchRefusal.Reason.choices),
         },
-        **_filter_options(),
+        **selectors.console_filter_options(),
     }
 
 
@@ -214,115 +196,6 @@ class FeedFilterForm(forms.Form):
         return filters
 
 
-def _iso(value: Any) -> str | None:
-    return timezone.localtime(value).isoformat() if value is not None else None
-
-
-def _orders_fingerprint() -> dict[str, Any]:
-    """One aggregate over the open orders that changes whenever any of them changes.
-
-    Every status change and edit bumps ``version`` and ``updated_at`` (compare-and-set in the
-    services); the SLA marks do not (they must not break a crew's concurrent compare-and-set),
-    so their timestamps are part of it. An order leaving the open set changes the count and
-    the version sum; one entering it brings a newer ``updated_at``. Terminal orders never
-    change again, so a filter on them is covered too.
-    """
-    qs = selectors.work_order_list(filters={"open": True}).order_by()
-    return qs.aggregate(
-        n=Count("pk"),
-        versions=Sum("version"),
-        updated=Max("updated_at"),
-        arrive_warned=Max("arrive_warned_at"),
-        arrive_breached=Max("arrive_breached_at"),
-        restore_warned=Max("restore_warned_at"),
-        restore_breached=Max("restore_breached_at"),
-    )
-
-
-def _outages_fingerprint() -> dict[str, Any]:
-    """Active outages: every change bumps ``version`` and ``updated_at``; one leaving the
-    active set changes the count."""
-    qs = outage_selectors.outage_list_active().order_by()
-    return qs.aggregate(n=Count("pk"), versions=Sum("version"), updated=Max("updated_at"))
-
-
-# What the map shows of a crew; the fingerprint reads exactly these columns.
-_CREW_COLUMNS = (
-    "id",
-    "status",
-    "on_duty",
-    "capacity",
-    "last_lat",
-    "last_lng",
-    "last_located_at",
-    "updated_at",
-)
-
-
-def _crews_fingerprint() -> str:
-    """A digest of what the map shows of every crew: status, duty, position and its age.
-
-    Crew rows are changed with plain updates (status, position) that carry neither a version
-    nor ``updated_at``, so no aggregate can be trusted to move; every crew's narrow columns
-    are digested instead. On PostgreSQL the database does it (one short row comes back; a
-    thousand crews take a few milliseconds), elsewhere Python does. Open-order counts follow
-    the orders, which ``_orders_fingerprint`` covers; names and stations are edited with
-    ``save()``, which moves ``updated_at``.
-    """
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Crew._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in _CREW_COLUMNS)
-        # Identifiers only (the model's table and fixed column names), no user input.
-        sql = (
-            f"SELECT md5(string_agg(concat_ws('|', {columns}), ',' ORDER BY id)) "  # noqa: S608
-            f"FROM {table}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return str(cursor.fetchone()[0])
-    digest = hashlib.sha256()
-    rows = Crew.objects.order_by("pk").values_list(*_CREW_COLUMNS)
-    for row in rows.iterator(chunk_size=2000):
-        digest.update(repr(row).encode())
-    return digest.hexdigest()
-
-
-def _crew_rows() -> list[dict[str, Any]]:
-    """Every crew with its status, load and last position (the map's crew layer); plain
-    values of the crew-board selector, no model instances (a thousand crews in a city)."""
-    rows = selectors.crew_board().values(
-        "pk",
-        "code",
-        "name",
-        "status",
-        "on_duty",
-        "capacity",
-        "open_orders",
-        "station__name",
-        "station__grid_id",
-        "last_lat",
-        "last_lng",
-        "last_located_at",
-    )
-    return [
-        {
-            "id": c["pk"],
-            "code": c["code"],
-            "name": c["name"],
-            "status": c["status"],
-            "on_duty": c["on_duty"],
-            "capacity": c["capacity"],
-            "open_orders": c["open_orders"],
-            "station": c["station__name"],
-            "grid_id": c["station__grid_id"],
-            "lat": c["last_lat"],
-            "lng": c["last_lng"],
-            "located_at": _iso(c["last_located_at"]),
-        }
-        for c in rows
-    ]
-
-
 def _etag(request: HttpRequest, parts: dict[str, Any]) -> str:
     blob = json.dumps(
         {
@@ -357,85 +230,13 @@ def _order_row(order: WorkOrder) -> dict[str, Any]:
         "outage_id": order.outage_id,
         "outage_status": order.outage.status if order.outage is not None else None,
         "sla_state": order.sla_state,
-        "arrive_due_at": _iso(order.arrive_due_at),
-        "restore_due_at": _iso(order.restore_due_at),
-        "arrived_at": _iso(order.arrived_at),
-        "created_at": _iso(order.created_at),
-        "waiting_since": _iso(order.waiting_since),
+        "arrive_due_at": iso(order.arrive_due_at),
+        "restore_due_at": iso(order.restore_due_at),
+        "arrived_at": iso(order.arrived_at),
+        "created_at": iso(order.created_at),
+        "waiting_since": iso(order.waiting_since),
         "version": order.version,
     }
-
-
-def _bbox_centre(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
-    """The middle of a GeoJSON geometry's bounding box (lat, lng), or None."""
-    if not geometry:
-        return None
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(value: Any) -> None:
-        if value and isinstance(value[0], int | float):
-            xs.append(float(value[0]))
-            ys.append(float(value[1]))
-        else:
-            for item in value:
-                walk(item)
-
-    walk(geometry.get("coordinates") or [])
-    if not xs:
-        return None
-    return (min(ys) + max(ys)) / 2, (min(xs) + max(xs)) / 2
-
-
-def _outage_rows() -> list[dict[str, Any]]:
-    """Active outages with their area, a label point and their live repair order."""
-    outages = list(outage_selectors.outage_list_active())
-    english = (get_language() or "").startswith("en")
-    repair_orders = {
-        o.outage_id: o
-        for o in selectors.work_order_list(
-            filters={"open": True, "kind": [WorkOrder.Kind.OUTAGE_REPAIR]}
-        )
-        .filter(outage_id__in=[o.pk for o in outages])
-        .select_related(None)
-        .only("pk", "outage_id", "lat", "lng", "status", "crew_id")
-    }
-    rows = []
-    for outage in outages:
-        order = repair_orders.get(outage.pk)
-        point = None
-        if outage.device.lat is not None and outage.device.lng is not None:
-            point = (outage.device.lat, outage.device.lng)
-        point = point or _bbox_centre(outage.area)
-        if point is None and order is not None and order.lat is not None:
-            point = (order.lat, order.lng)
-        kind = outage.type
-        rows.append(
-            {
-                "id": outage.pk,
-                "status": outage.status,
-                "category": kind.category.code,
-                "type": (kind.name_en or kind.name) if english else kind.name,
-                "cause": (
-                    ((outage.cause.name_en or outage.cause.name) if english else outage.cause.name)
-                    if outage.cause is not None
-                    else None
-                ),
-                "device": outage.device.code,
-                "customers_affected": outage.customers_affected,
-                "customers_out": outage.customers_out,
-                "started_at": _iso(outage.started_at),
-                "etr": _iso(outage.etr),
-                "district_id": outage.district_id,
-                "grid_id": outage.grid_id,
-                "lat": point[0] if point else None,
-                "lng": point[1] if point else None,
-                "area": outage.area,
-                "order_id": order.pk if order is not None else None,
-                "version": outage.version,
-            }
-        )
-    return rows
 
 
 @require_safe
@@ -456,8 +257,8 @@ def console_feed(request: HttpRequest) -> HttpResponse:
     etag = _etag(
         request,
         {
-            "orders": _orders_fingerprint(),
-            "outages": _outages_fingerprint(),
+            "orders": selectors.work_orders_fingerprint(),
+            "outages": selectors.outages_fingerprint(),
             "crews": _crews_fingerprint(),
         },
     )
@@ -473,15 +274,15 @@ def console_feed(request: HttpRequest) -> HttpResponse:
         total = orders.count()
         body = {
             "version": etag.strip('"'),
-            "generated_at": _iso(timezone.now()),
+            "generated_at": iso(timezone.now()),
             "counts": selectors.work_order_counts_by_status(),
             "orders": {
                 "total": total,
                 "limit": FEED_ORDER_LIMIT,
                 "items": [_order_row(o) for o in orders[:FEED_ORDER_LIMIT]],
             },
-            "outages": _outage_rows(),
-            "crews": _crew_rows(),
+            "outages": selectors.console_outage_rows(),
+            "crews": selectors.console_crew_rows(),
         }
         response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     response["ETag"] = etag

@@ -21,7 +21,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from dispatch_center.core.models import TimeStampedModel
+from dispatch_center.core.models import TimelineEvent, TimeStampedModel
 from grids.models import AreaClass
 from outages.models import Priority
 
@@ -310,7 +310,7 @@ class WorkOrder(TimeStampedModel):
         return self.status in self.OPEN
 
 
-class WorkOrderEvent(models.Model):
+class WorkOrderEvent(TimelineEvent):
     """One line of a work order's timeline: a status change, a dispatch decision, an SLA
     warning, findings, a photo, a note... Written in the same transaction as the change."""
 
@@ -340,26 +340,11 @@ class WorkOrderEvent(models.Model):
     crew = models.ForeignKey(
         "grids.Crew", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    # The username, or "system" / "beat" / "dispatch" when no person acted.
-    actor_label = models.CharField(_("actor"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("work order event")
         verbose_name_plural = _("work order events")
         indexes = [models.Index(fields=["order", "at"], name="wo_event_order_at_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(kind="status_changed") | ~Q(to_status=""),
-                name="workorders_workorderevent_status_change_has_target",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -10,8 +10,8 @@ coarse crew state of many outages at once, the public look-up for the crew of on
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from outages.providers.public_crew import PublicCrew
@@ -41,7 +41,7 @@ _ON_THE_WAY = frozenset(
 )
 
 
-def _repair_orders(outage_ids: list[int]) -> Any:
+def _repair_orders(outage_ids: list[int]) -> QuerySet[WorkOrder]:
     return (
         WorkOrder.objects.filter(outage_id__in=outage_ids, kind=WorkOrder.Kind.OUTAGE_REPAIR)
         .exclude(status__in=_NOT_LIVE)
@@ -73,7 +73,12 @@ def crew_eta(order: WorkOrder, *, now: datetime | None = None) -> datetime | Non
         return None
     now = now or timezone.now()
     crew = order.crew
-    if None not in (crew.last_lat, crew.last_lng, order.lat, order.lng):
+    if (
+        crew.last_lat is not None
+        and crew.last_lng is not None
+        and order.lat is not None
+        and order.lng is not None
+    ):
         km = float(dispatching.haversine_km(crew.last_lat, crew.last_lng, order.lat, order.lng))
         minutes = dispatching.travel_minutes(km, order.area_class)
         return now + timedelta(minutes=max(minutes, 1.0))

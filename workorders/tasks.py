@@ -13,20 +13,14 @@ import logging
 
 from celery import shared_task
 
-from dispatch_center.core.exceptions import ExternalServiceError
+from dispatch_center.core.tasks import TASK_OPTIONS as CORE_TASK_OPTIONS
 from dispatch_center.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-TASK_OPTIONS = {
-    "acks_late": True,
-    # Nobody reads these tasks' results: storing them (and, with the Redis backend, the
-    # sender subscribing to each result) costs a round trip per message for nothing.
-    "ignore_result": True,
-    "autoretry_for": (ExternalServiceError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+# Nobody reads these tasks' results: storing them (and, with the Redis backend, the sender
+# subscribing to each result) costs a round trip per message for nothing.
+TASK_OPTIONS = {**CORE_TASK_OPTIONS, "ignore_result": True}
 DISPATCH = {**TASK_OPTIONS, "queue": "dispatch"}
 
 

@@ -1,4 +1,4 @@
-"""DRF permissions built on the application's roles (``dispatch_center.roles``).
+"""DRF permissions built on the application's roles (``dispatch_center.core.roles``).
 
 Use ``HasRole`` after ``IsAuthenticated`` so an anonymous caller is told to log in (401/403
 ``not_authenticated``) and a logged-in user without the role gets 403 ``permission_denied``::
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 
 # Office staff who may look customers up: the console, the hotline seats and their supervisors.
 STAFF_ROLES: tuple[str, ...] = (roles.DISPATCHER, roles.HOTLINE_AGENT, roles.SUPERVISOR)

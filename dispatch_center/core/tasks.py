@@ -1,4 +1,4 @@
-"""Helpers to enqueue Celery tasks only after the surrounding transaction commits.
+"""Celery helpers: the task defaults every app uses, and enqueueing after commit.
 
 This is the one place that sends a task after a write, and so the one place that makes a
 broker outage harmless: the write is committed by the time the message is sent, so a broker
@@ -19,6 +19,7 @@ from celery import Task
 from django.db import transaction
 
 from .degraded import REDIS_ERRORS, broker_breaker
+from .exceptions import ExternalServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,17 @@ def send_task_safely(task: Task, args: tuple[Any, ...], options: dict[str, Any])
     _deferred.set(_deferred.get() + 1)
     logger.debug("Broker down: %s%r left to its sweeper", getattr(task, "name", task), args)
     return False
+
+
+# STYLE.md §4: late acknowledgement (a worker that dies mid-task leaves the message to be
+# redelivered) and retries with back-off for external services. Apps add to a copy
+# (``{**TASK_OPTIONS, "queue": ...}``), never change this one.
+TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (ExternalServiceError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
 
 
 def enqueue_on_commit(task: Task, *args: Any, using: str | None = None, **options: Any) -> None:

@@ -1,5 +1,6 @@
 """Reads of the grids app. Submodules own one concern each; import from here."""
 
+from .crews import crew_on_duty_by_id, skill_get_by_code
 from .search import SearchHit, service_point_search
 from .service_points import (
     service_point_for_account,
@@ -16,6 +17,7 @@ from .topology import (
 
 __all__ = [
     "SearchHit",
+    "crew_on_duty_by_id",
     "device_downstream_device_ids",
     "device_downstream_service_points",
     "device_downstream_transformers",
@@ -25,4 +27,5 @@ __all__ = [
     "service_point_search",
     "service_point_upstream_path",
     "service_points_with_address",
+    "skill_get_by_code",
 ]

@@ -22,7 +22,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from grids import demo_city
 from grids.models import (
     Crew,

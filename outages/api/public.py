@@ -20,14 +20,12 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -38,9 +36,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch_center import roles
+from dispatch_center.core import roles
+from dispatch_center.core.dates import iso
 from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.exceptions import DomainError, NotFound
+from dispatch_center.core.i18n import is_english, local_name
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
 from grids.models import ServicePoint
@@ -195,18 +195,12 @@ def subscribe() -> None:
 # --- building public answers --------------------------------------------------------------
 
 
-def _iso(value: datetime | None) -> str | None:
-    return timezone.localtime(value).isoformat() if value is not None else None
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
+_iso = iso
+_english = is_english
 
 
 def _name(obj: Any) -> str | None:
-    if obj is None:
-        return None
-    return (obj.name_en or obj.name) if _english() else obj.name
+    return None if obj is None else local_name(obj)
 
 
 def public_outage(outage: Outage) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.permissions import HasRole

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from dispatch_center.core.permissions import HasRole
 from outages.api.public import request_user
 from outages.api.staff import ErrorSerializer

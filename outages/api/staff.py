@@ -19,10 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import ConcurrentUpdate
 from dispatch_center.core.permissions import HasRole
+from dispatch_center.core.serializers import CodeNameSerializer as _CodeNameSerializer
+from dispatch_center.core.serializers import ErrorSerializer
+from dispatch_center.core.serializers import RefSerializer as _RefSerializer
 from grids.models import Device
 from outages import selectors, services
 from outages.models import Outage, OutageCategory, OutageCause, OutageType
@@ -40,32 +43,6 @@ def _actor(request: Request) -> User:
 
 
 # --- shared output ------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The contract's error body."""
-
-    class Meta:
-        ref_name = "Error"
-
-    error = serializers.DictField()
-
-
-class _RefSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "OutageRef"
-
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class _CodeNameSerializer(serializers.Serializer):
-    class Meta:
-        ref_name = "CodeName"
-
-    code = serializers.CharField()
-    name = serializers.CharField()
-    name_en = serializers.CharField()
 
 
 class _DeviceSerializer(serializers.Serializer):

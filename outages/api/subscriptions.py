@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -29,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dispatch_center.core.i18n import is_english
 from outages.api.public import PublicRateThrottle
 from outages.api.staff import ErrorSerializer
 from outages.models import Subscription
@@ -48,11 +48,7 @@ class _PublicJsonApi(APIView):
 
 
 def _language_default() -> str:
-    return (
-        Subscription.Language.EN
-        if (get_language() or "").startswith("en")
-        else Subscription.Language.ZH_HANS
-    )
+    return Subscription.Language.EN if is_english() else Subscription.Language.ZH_HANS
 
 
 def public_subscription(subscription: Subscription, *, created: bool) -> dict[str, Any]:

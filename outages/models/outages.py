@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from dispatch_center.core.models import TimeStampedModel
+from dispatch_center.core.models import ActorRecord, TimelineEvent, TimeStampedModel
 
 
 class Priority(models.IntegerChoices):
@@ -343,7 +343,7 @@ class Outage(TimeStampedModel):
         return self.planned_start_at is not None
 
 
-class OutageEvent(models.Model):
+class OutageEvent(TimelineEvent):
     """One line of an outage's timeline: a status change, an ETR change, a restored device..."""
 
     class Kind(models.TextChoices):
@@ -367,54 +367,24 @@ class OutageEvent(models.Model):
     to_status = models.CharField(
         _("to status"), max_length=20, choices=Outage.Status.choices, blank=True
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    # Who did it when there is no user ("system", "scada", a crew code...), or the username.
-    actor_label = models.CharField(_("actor"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("outage event")
         verbose_name_plural = _("outage events")
         indexes = [models.Index(fields=["outage", "at"], name="outages_event_outage_at_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(kind="status_changed") | ~Q(to_status=""),
-                name="outages_outageevent_status_change_has_target",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.outage_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
-class EtrChange(models.Model):
+class EtrChange(ActorRecord):
     """One change of an outage's estimated restoration time."""
 
     outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="etr_changes")
     old_etr = models.DateTimeField(_("old ETR"), null=True, blank=True)
     new_etr = models.DateTimeField(_("new ETR"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    actor_label = models.CharField(_("actor"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    at = models.DateTimeField(_("at"))
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(ActorRecord.Meta):
         verbose_name = _("ETR change")
         verbose_name_plural = _("ETR changes")
 

@@ -46,6 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypedDict
 
+from dispatch_center.core.dates import iso
 from grids.geodata import DISTRICTS, DistrictInfo
 
 CURRENT_NAME = "current.json"
@@ -408,7 +409,7 @@ def districts_geojson(districts: Iterable[DistrictInfo] = DISTRICTS) -> dict[str
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso(value, local=False)
 
 
 def _round_positions(value: Any) -> Any:

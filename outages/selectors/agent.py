@@ -16,10 +16,10 @@ from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import NotFound
+from dispatch_center.core.i18n import is_english, local_name
 from grids.models import ServicePoint
 from grids.selectors import service_point_search
 from outages.models import CallLog, EtrChange, Outage, OutageEvent, TroubleReport
@@ -179,7 +179,7 @@ def agent_overview(*, agent_id: int, limit: int = 8) -> AgentOverview:
 
 def _when(value: datetime) -> str:
     local = timezone.localtime(value)
-    english = (get_language() or "").startswith("en")
+    english = is_english()
     if local.date() == timezone.localdate():
         return _("今天 %(time)s") % {"time": f"{local:%H:%M}"}
     if english:
@@ -188,8 +188,7 @@ def _when(value: datetime) -> str:
 
 
 def _name(obj: Any) -> str:
-    english = (get_language() or "").startswith("en")
-    return str((obj.name_en or obj.name) if english else obj.name)
+    return local_name(obj)
 
 
 def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = None) -> str:
@@ -217,5 +216,5 @@ def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = Non
         parts.append(_("预计%(etr)s恢复供电") % {"etr": _when(etr)})
     else:
         parts.append(_("恢复时间正在评估，请您耐心等待"))
-    english = (get_language() or "").startswith("en")
+    english = is_english()
     return (", " if english else "，").join(str(p) for p in parts) + ("." if english else "。")

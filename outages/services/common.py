@@ -17,6 +17,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core import timeline
+from dispatch_center.core.dates import iso
 from dispatch_center.core.exceptions import DomainError
 from grids.models import Device, ServicePoint
 from grids.selectors import device_downstream_service_points
@@ -38,37 +40,13 @@ def outage_lock(outage: Outage) -> Outage:
     return outage_qs_for_update([outage.pk]).get()
 
 
-def label_for(actor: User | None, actor_label: str = "") -> str:
-    """What the timeline shows as the actor: the username, or a label such as "system"."""
-    if actor is not None:
-        return actor.get_username()
-    return actor_label or "system"
+label_for = timeline.label_for
 
 
-def record_event(
-    *,
-    outage: Outage,
-    kind: str,
-    at: datetime,
-    actor: User | None = None,
-    actor_label: str = "",
-    reason: str = "",
-    from_status: str = "",
-    to_status: str = "",
-    data: dict[str, Any] | None = None,
-) -> OutageEvent:
-    """Append one line to ``outage``'s timeline."""
-    return OutageEvent.objects.create(
-        outage=outage,
-        kind=kind,
-        at=at,
-        actor=actor,
-        actor_label=label_for(actor, actor_label),
-        reason=reason,
-        from_status=from_status,
-        to_status=to_status,
-        data=data or {},
-    )
+def record_event(*, outage: Outage, **fields: Any) -> OutageEvent:
+    """Append one line to ``outage``'s timeline (``kind``, ``at`` and the other fields of
+    ``dispatch_center.core.timeline.make_event``)."""
+    return timeline.record_event(OutageEvent, outage=outage, **fields)
 
 
 def bump(outage_id: int, **fields: Any) -> None:
@@ -138,7 +116,7 @@ def write_etr(
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return iso(value, local=False)
 
 
 # --- scope and interruptions -------------------------------------------------------------

@@ -34,10 +34,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError, NotFound
+from dispatch_center.core.i18n import is_english, pick_name
 from grids import selectors as grid_selectors
 from grids.address import parse_address
 from grids.geodata import DISTRICTS
@@ -570,9 +570,8 @@ def report_message(report: TroubleReport) -> str:
             parts.append(_("您所在区域的停电已在处理中，无需重复报修。"))
         else:
             parts.append(_("已根据您的报修生成停电事件，抢修人员将尽快处理。"))
-        english = (get_language() or "").startswith("en")
         if outage.cause is not None:
-            cause = outage.cause.name_en if english and outage.cause.name_en else outage.cause.name
+            cause = pick_name(outage.cause.name, outage.cause.name_en)
             parts.append(_("停电原因：%(cause)s。") % {"cause": cause})
         else:
             parts.append(_("停电原因正在查明。"))
@@ -594,7 +593,7 @@ def report_message(report: TroubleReport) -> str:
     parts.append(_("报修编号：%(reference)s。") % {"reference": report.reference})
     if report.is_danger:
         parts.append(_("请远离断落的电线或冒火花的设备至少 10 米，切勿触碰，我们已安排紧急处理。"))
-    separator = " " if (get_language() or "").startswith("en") else ""
+    separator = " " if is_english() else ""
     return separator.join(str(p) for p in parts)
 
 

@@ -12,17 +12,9 @@ import logging
 
 from celery import shared_task
 
-from dispatch_center.core.exceptions import ExternalServiceError
-from dispatch_center.core.tasks import enqueue_on_commit
+from dispatch_center.core.tasks import TASK_OPTIONS, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-
-TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (ExternalServiceError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(name="outages.notifications_queue", **TASK_OPTIONS)

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dispatch_center.core.exceptions import ExternalServiceError
-
-TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (ExternalServiceError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+from dispatch_center.core.tasks import TASK_OPTIONS
 
 
 @shared_task(name="outages.snapshot_publish", **TASK_OPTIONS)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from dispatch_center.core.exceptions import DomainError, NotFound
 from outages.models import CallLog, TroubleReport
 from outages.selectors.agent import agent_caller_search, agent_customer_context, agent_overview

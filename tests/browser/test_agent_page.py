@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from outages.models import CallLog, Outage, OutageCause, TroubleReport
 from outages.services import outage_create
 from outages.tests.conftest import build_network

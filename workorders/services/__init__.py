@@ -11,13 +11,25 @@
   ``assign``: the assignment and decision record they share.
 - ``pool``: the grab pool (publish, claim, expiry).
 - ``sla``: deadlines and the warning / breach marks.
-- ``crew``: location pings, idempotent crew actions; ``photos``: site photo checks.
+- ``crew``: location pings, the idempotency wrapper; ``crew_actions``: one service per action
+  of the crew app (``crew_action_run`` checks and runs it in the wrapper); ``photos``: site
+  photo checks.
+- ``console``: the console's dispatch button (manual or back to automatic).
 - ``common``: locks (``crew_qs_for_update``), the timeline, the compare-and-set, settings.
 """
 
 from .batch import work_orders_dispatch_batch
 from .common import crew_qs_for_update
+from .console import work_order_dispatch_by_hand
 from .crew import crew_action_idempotent, crew_locations_record
+from .crew_actions import (
+    ACTIONS_BY_STATUS,
+    CREW_ACTIONS,
+    CrewAction,
+    crew_action_check,
+    crew_action_run,
+    crew_actions_allowed,
+)
 from .dispatch import (
     crew_set_on_duty,
     work_order_assign,
@@ -37,6 +49,7 @@ from .lifecycle import (
 from .photos import photo_check, sniff_image_type, work_order_photos_store
 from .pool import work_order_claim, work_order_pool_expire, work_order_publish
 from .progress import (
+    crew_order_check,
     work_order_accept,
     work_order_arrive,
     work_order_complete,
@@ -50,7 +63,14 @@ from .sla import work_order_sla_check
 from .visits import work_order_confirm_outage, work_order_return_visit, work_order_set_outage_etr
 
 __all__ = [
+    "ACTIONS_BY_STATUS",
+    "CREW_ACTIONS",
+    "CrewAction",
+    "crew_action_check",
     "crew_action_idempotent",
+    "crew_action_run",
+    "crew_actions_allowed",
+    "crew_order_check",
     "crew_locations_record",
     "crew_qs_for_update",
     "crew_set_on_duty",
@@ -66,6 +86,7 @@ __all__ = [
     "work_order_confirm_outage",
     "work_order_create",
     "work_order_depart",
+    "work_order_dispatch_by_hand",
     "work_order_dispatch_auto",
     "work_order_merge",
     "work_order_offer_expire",

@@ -24,12 +24,15 @@ from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core import timeline
 from dispatch_center.core.exceptions import (
     ConcurrentUpdate,
     DomainError,
     TransitionNotAllowed,
 )
 from dispatch_center.core.tasks import enqueue_on_commit
+from grids import selectors as grid_selectors
+from grids import services as grid_services
 from grids.models import Crew
 from outages import selectors as outage_selectors
 from outages import services as outage_services
@@ -78,12 +81,8 @@ def conf() -> Conf:
 
 
 def crew_qs_for_update(pks: Iterable[int | None]) -> QuerySet[Crew]:
-    """Lock crews, always in primary-key order (grids rows come first in the lock order).
-
-    The grids app has no crew lock helper yet; this is the only place that locks crews.
-    """
-    ids = sorted({pk for pk in pks if pk is not None})
-    return Crew.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    """Lock crews, always in primary-key order (``grids.services.crew_qs_for_update``)."""
+    return grid_services.crew_qs_for_update(pks)
 
 
 def lock_crews(pks: Iterable[int | None]) -> dict[int, Crew]:
@@ -109,11 +108,7 @@ def lock_for(order: WorkOrder, *, crews: Iterable[int | None] = ()) -> None:
 # --- the timeline and the compare-and-set ------------------------------------------------
 
 
-def label_for(actor: User | None, actor_label: str = "") -> str:
-    """What the timeline shows as the actor: the username, or a label such as "system"."""
-    if actor is not None:
-        return actor.get_username()
-    return actor_label or "system"
+label_for = timeline.label_for
 
 
 def make_event(
@@ -130,17 +125,18 @@ def make_event(
     data: dict[str, Any] | None = None,
 ) -> WorkOrderEvent:
     """An unsaved timeline row (bulk paths save many at once)."""
-    return WorkOrderEvent(
+    return timeline.make_event(
+        WorkOrderEvent,
         order_id=order.pk,
         kind=kind,
         at=at,
         actor=actor,
-        actor_label=label_for(actor, actor_label),
+        actor_label=actor_label,
         reason=reason,
         from_status=from_status,
         to_status=to_status,
         crew_id=crew_id,
-        data=data or {},
+        data=data,
     )
 
 
@@ -208,28 +204,32 @@ def cas(
     to: str,
     at: datetime | None = None,
     extra: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> tuple[str, datetime]:
     """Compare-and-set ``order`` from the status and version the caller saw to ``to``.
 
     Checks the transition table, writes the status, the columns that follow from it and
     ``extra`` in one ``UPDATE ... WHERE status=<seen> AND version=<seen>``, bumps ``version``
-    and updates ``order`` in memory. ``ConcurrentUpdate`` when somebody changed it first.
-    Returns the previous status and ``at``. The caller writes the timeline row.
+    and updates ``order`` in memory. The version seen is ``expected_version`` when given (what
+    a client last read, e.g. the console's form), else ``order.version``. ``ConcurrentUpdate``
+    when somebody changed it first. Returns the previous status and ``at``. The caller
+    writes the timeline row.
     """
     current = order.status
     if to not in Status.values or to not in WorkOrder.ALLOWED_TRANSITIONS.get(current, ()):
         raise TransitionNotAllowed(current, to)
+    seen = order.version if expected_version is None else expected_version
     now = timezone.now()
     at = at or now
     updates = {**_status_fields(order, to, at, now), **(extra or {}), "status": to}
-    rows = WorkOrder.objects.filter(pk=order.pk, status=current, version=order.version).update(
+    rows = WorkOrder.objects.filter(pk=order.pk, status=current, version=seen).update(
         version=F("version") + 1, updated_at=now, **updates
     )
     if rows != 1:
         raise ConcurrentUpdate(order.pk)
     for name, value in updates.items():
         setattr(order, name, value)
-    order.version += 1
+    order.version = seen + 1
     order.updated_at = now
     return current, at
 
@@ -326,10 +326,11 @@ def transition(
     at: datetime | None = None,
     extra: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> WorkOrderEvent:
     """``cas`` plus its timeline row; the caller holds the locks (``lock_for``)."""
     previous_crew = order.crew_id
-    current, at = cas(order=order, to=to, at=at, extra=extra)
+    current, at = cas(order=order, to=to, at=at, extra=extra, expected_version=expected_version)
     return record_event(
         order=order,
         kind=WorkOrderEvent.Kind.STATUS_CHANGED,
@@ -362,8 +363,8 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
     """Bring ``Crew.status`` (shown on the console map) in line with the crews' orders.
 
     Off duty wins; then the most advanced open order: on site, en route, assigned; else
-    available. Only rows whose status changes are written. (``grids`` has no service for this
-    field yet; it is derived from work orders only, so the work-order services keep it.)
+    available. Only rows whose status changes are written (``grids.services.crew_status_set``);
+    the status is derived from work orders only, so the work-order services decide it.
     """
     ids = sorted({pk for pk in crew_ids if pk is not None})
     if not ids:
@@ -373,7 +374,7 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
         crew_id__in=ids, status__in=WorkOrder.WITH_CREW
     ).values_list("crew_id", "status"):
         stages[crew_id].add(status)
-    on_duty = dict(Crew.objects.filter(pk__in=ids).values_list("pk", "on_duty"))
+    on_duty = grid_selectors.crew_on_duty_by_id(ids)
     wanted: dict[str, list[int]] = {}
     new: str
     for pk in ids:
@@ -390,7 +391,7 @@ def crew_refresh_status(crew_ids: Iterable[int | None]) -> None:
             new = Crew.Status.AVAILABLE
         wanted.setdefault(new, []).append(pk)
     for new, pks in wanted.items():
-        Crew.objects.filter(pk__in=pks).exclude(status=new).update(status=new)
+        grid_services.crew_status_set(crew_ids=pks, status=new)
 
 
 # --- the linked outage ------------------------------------------------------------------------

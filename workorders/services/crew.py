@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError
+from grids import services as grid_services
 from grids.models import Crew
 from workorders.models import CrewActionRecord, CrewLocation, WorkOrder
 
@@ -28,7 +28,7 @@ def crew_locations_record(
     twice is stored once. The crew's last position moves to the newest point only if it is
     newer than the one it has (batches may arrive out of order). Returns (stored, moved).
 
-    (Writes ``Crew.last_*``: grids has no position service yet.)
+    (The crew's position moves through ``grids.services.crew_position_update``.)
     """
     if not points:
         return 0, False
@@ -42,13 +42,7 @@ def crew_locations_record(
     CrewLocation.objects.bulk_create(rows, ignore_conflicts=True)
     stored = CrewLocation.objects.filter(crew=crew).count() - before
     at, lat, lng = max(points, key=lambda p: p[0])
-    # One conditional update: a concurrent older batch can never move the crew backwards.
-    moved = (
-        Crew.objects.filter(
-            Q(last_located_at__isnull=True) | Q(last_located_at__lt=at), pk=crew.pk
-        ).update(last_lat=lat, last_lng=lng, last_located_at=at)
-        == 1
-    )
+    moved = grid_services.crew_position_update(crew_id=crew.pk, lat=lat, lng=lng, at=at)
     return stored, moved
 
 

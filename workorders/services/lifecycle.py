@@ -54,6 +54,7 @@ def work_order_transition(
     redispatch: bool = True,
     data: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    expected_version: int | None = None,
 ) -> WorkOrder:
     """Move ``order`` to status ``to``: the only way a work order's status changes.
 
@@ -70,6 +71,9 @@ def work_order_transition(
     * cancelled / merged before arrival: the outage → confirmed as for rejected;
     * merged (``merged_into`` required): the order's reports move to the target;
     * every change: the crews' displayed status.
+
+    ``expected_version``: the version the client saw (the console sends it); a stale one
+    fails the compare-and-set (``ConcurrentUpdate``, 409) instead of overwriting.
     """
     if to not in WorkOrder.ALLOWED_TRANSITIONS.get(order.status, ()):
         raise TransitionNotAllowed(order.status, to)
@@ -109,6 +113,7 @@ def work_order_transition(
         at=at,
         extra=fields,
         data=data,
+        expected_version=expected_version,
     )
     label = common.label_for(actor, actor_label)
     if to in (Status.DISPATCHED, Status.CLAIMED):
@@ -155,20 +160,35 @@ def _merge_reports(
 
 @transaction.atomic
 def work_order_cancel(
-    *, order: WorkOrder, actor: User | None, reason: str, actor_label: str = ""
+    *,
+    order: WorkOrder,
+    actor: User | None,
+    reason: str,
+    actor_label: str = "",
+    expected_version: int | None = None,
 ) -> WorkOrder:
     """Cancel an open order that is not finished (a reason is required)."""
     if not reason.strip():
         message = _("请填写取消原因。")
         raise DomainError(message, code="invalid", fields={"reason": [message]})
     return work_order_transition(
-        order=order, to=Status.CANCELLED, actor=actor, actor_label=actor_label, reason=reason
+        order=order,
+        to=Status.CANCELLED,
+        actor=actor,
+        actor_label=actor_label,
+        reason=reason,
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
 def work_order_merge(
-    *, order: WorkOrder, into: WorkOrder, actor: User | None, reason: str = ""
+    *,
+    order: WorkOrder,
+    into: WorkOrder,
+    actor: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> WorkOrder:
     """Merge ``order`` into ``into`` (a duplicate job): it keeps its reports, which are also
     linked to the target, and leaves the dispatch queue. Both must be open; a merged or
@@ -187,13 +207,26 @@ def work_order_merge(
         reason=reason,
         merged_into=target,
         data={"into": target.pk},
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def work_order_close(*, order: WorkOrder, actor: User | None, reason: str = "") -> WorkOrder:
+def work_order_close(
+    *,
+    order: WorkOrder,
+    actor: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
     """Close a completed order (with or without a return visit)."""
-    return work_order_transition(order=order, to=Status.CLOSED, actor=actor, reason=reason)
+    return work_order_transition(
+        order=order,
+        to=Status.CLOSED,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+    )
 
 
 # --- reacting to outage events -------------------------------------------------------------------

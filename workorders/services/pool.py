@@ -57,12 +57,14 @@ def work_order_publish(
     actor_label: str = "",
     ttl_seconds: int | None = None,
     reason: str = "",
+    expected_version: int | None = None,
 ) -> WorkOrder:
     """Offer a waiting order to the crews within the pool radius for ``ttl_seconds``
     (default: the pool policy's, else ``WORKORDERS_POOL_TTL_SECONDS``).
 
     Refused (``Conflict``) for urgent or danger orders, where the policy disables the pool,
-    and when no eligible crew is within the radius (nobody would see it)."""
+    and when no eligible crew is within the radius (nobody would see it). A stale
+    ``expected_version`` fails the compare-and-set (``work_order_transition``)."""
     if order.is_urgent:
         raise Conflict(_("紧急和危险处置工单不能进入抢单池。"), code="urgent_not_poolable")
     if order.status not in WorkOrder.NEEDS_DISPATCH:
@@ -93,6 +95,7 @@ def work_order_publish(
             "pool_audience": [crew_id for crew_id, _km in audience],
         },
         data={"ttl_seconds": ttl, "audience": len(audience), "radius_km": radius},
+        expected_version=expected_version,
     )
 
 

@@ -34,7 +34,8 @@ from .lifecycle import work_order_transition
 Status = WorkOrder.Status
 
 
-def _own(order: WorkOrder, crew: Crew) -> None:
+def crew_order_check(*, order: WorkOrder, crew: Crew) -> None:
+    """The one rule of the crew app: a crew acts only on its own crew's orders (403)."""
     if order.crew_id != crew.pk:
         raise PermissionDenied(_("该工单不属于您的班组。"), code="not_your_order")
 
@@ -57,7 +58,7 @@ def work_order_accept(
     *, order: WorkOrder, crew: Crew, actor: User | None, at: datetime | None = None
 ) -> WorkOrder:
     """The crew accepts the order offered (dispatched) or claimed."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     return work_order_transition(order=order, to=Status.ACCEPTED, actor=actor, at=at)
 
 
@@ -67,7 +68,7 @@ def work_order_reject(
 ) -> WorkOrder:
     """The crew refuses an order it has not accepted: back to dispatch, never offered to
     this crew again."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     if order.status not in WorkOrder.AWAITING_ACCEPT:
         raise TransitionNotAllowed(order.status, Status.REJECTED)
     return work_order_transition(
@@ -85,7 +86,7 @@ def work_order_depart(
     *, order: WorkOrder, crew: Crew, actor: User | None, at: datetime | None = None
 ) -> WorkOrder:
     """The crew sets off (accepted → en route)."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     return work_order_transition(order=order, to=Status.EN_ROUTE, actor=actor, at=at)
 
 
@@ -94,7 +95,7 @@ def work_order_arrive(
     *, order: WorkOrder, crew: Crew, actor: User | None, at: datetime | None = None
 ) -> WorkOrder:
     """The crew is on site: the restoration clock starts and the outage shows it."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     return work_order_transition(order=order, to=Status.ON_SITE, actor=actor, at=at)
 
 
@@ -111,7 +112,7 @@ def work_order_record_findings(
 ) -> WorkOrder:
     """What the crew found on site: a cause code (also set on the outage it repairs), notes
     and photos (stored by ``work_order_photos_store`` in the same transaction)."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     if order.status != Status.ON_SITE:
         raise TransitionNotAllowed(order.status, "findings")
     at = common.check_time(at, not_before=order.arrived_at)
@@ -158,7 +159,7 @@ def work_order_restore(
     restoration of the outage); without, every customer of the outage. An order without an
     outage (a single premise) just records the time. The outage moves through its own
     services (partially_restored / restored); the order stays on site until completed."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     if order.status != Status.ON_SITE:
         raise TransitionNotAllowed(order.status, "restore")
     at = common.check_time(at, not_before=order.arrived_at)
@@ -209,7 +210,7 @@ def work_order_complete(
 ) -> WorkOrder:
     """The crew has finished. The repair order of an outage whose customers are still out is
     refused (``Conflict`` ``outage_not_restored``): restore first, or ask the dispatcher."""
-    _own(order, crew)
+    crew_order_check(order=order, crew=crew)
     if (
         common.moves_outage(order)
         and order.outage_id is not None

@@ -8,14 +8,14 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, DomainError, NotFound
+from grids import selectors as grid_selectors
 from grids.models import Grid, ServicePoint, Skill
 from outages import selectors as outage_selectors
-from outages.models import Interruption, Outage, OutageType, Priority, TroubleReport
+from outages.models import Outage, Priority, TroubleReport
 from outages.selectors import intake as intake_selectors
 from workorders.models import WorkOrder, WorkOrderEvent
 
@@ -61,7 +61,7 @@ _UNIQUE_ORDER_CONSTRAINTS = (
 
 
 def _skill(code: str | None) -> Skill | None:
-    return Skill.objects.filter(code=code).first() if code else None
+    return grid_selectors.skill_get_by_code(code)
 
 
 # --- raising orders ------------------------------------------------------------------------------
@@ -192,10 +192,7 @@ def _outage_location(outage: Outage) -> tuple[float | None, float | None]:
     sp = outage.service_point
     if sp is not None:
         return sp.lat, sp.lng
-    avg = Interruption.objects.filter(outage_id=outage.pk).aggregate(
-        lat=Avg("service_point__lat"), lng=Avg("service_point__lng")
-    )
-    return avg["lat"], avg["lng"]
+    return outage_selectors.outage_customers_centre(outage_id=outage.pk)
 
 
 def work_order_raise_for_outage(*, outage_id: int) -> WorkOrder | None:
@@ -212,7 +209,7 @@ def work_order_raise_for_outage(*, outage_id: int) -> WorkOrder | None:
     if existing is not None:
         return existing
     lat, lng = _outage_location(outage)
-    first_call = TroubleReport.objects.filter(outage_id=outage.pk).aggregate(at=Min("received_at"))
+    first_call = outage_selectors.outage_first_report_at(outage_id=outage.pk)
     title = f"{outage.type.name} {outage.device.name or outage.device.code}"
     try:
         return work_order_create(
@@ -228,7 +225,7 @@ def work_order_raise_for_outage(*, outage_id: int) -> WorkOrder | None:
             service_point=outage.service_point,
             outage=outage,
             skill_needed=_skill(SKILL_BY_OUTAGE_TYPE.get(outage.type.code)),
-            sla_started_at=first_call["at"] or outage.started_at,
+            sla_started_at=first_call or outage.started_at,
         )
     except Conflict:
         return _live_repair_order(outage.pk)
@@ -263,8 +260,7 @@ def work_order_raise_for_report(*, report_id: int, kind: str) -> WorkOrder | Non
     )
     priority = None
     if kind == Kind.PREMISE_REPAIR:
-        single = OutageType.objects.filter(code="fault_single_premise").first()
-        priority = single.default_priority if single else None
+        priority = outage_selectors.outage_type_default_priority(code="fault_single_premise")
     try:
         return work_order_create(
             kind=kind,

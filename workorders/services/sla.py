@@ -108,68 +108,48 @@ def work_order_sla_check(*, order_id: int, now: datetime | None = None) -> list[
     order = WorkOrder.objects.filter(sla_due_filter(now), pk=order_id).first()
     if order is None:
         return []
-    done: list[str] = []
     iso = {"arrive_due_at": order.arrive_due_at, "restore_due_at": order.restore_due_at}
     data = {k: v.isoformat() for k, v in iso.items() if v is not None}
+    done: list[str] = []
     if order.arrive_due_at is not None:
-        stopped_in_time = order.arrived_at is not None and order.arrived_at < order.arrive_due_at
-        if order.arrive_breached_at is None and not stopped_in_time and order.arrive_due_at <= now:
-            if _mark(
-                order,
-                column="arrive_breached_at",
-                state=SlaState.BREACHED,
-                kind=WorkOrderEvent.Kind.SLA_BREACHED,
-                now=now,
-                data={**data, "clock": "arrival"},
-            ):
-                done.append("arrive_breached")
-        elif (
-            order.arrive_warned_at is None
-            and order.arrive_breached_at is None
-            and order.arrived_at is None
-            and order.arrive_warn_at is not None
-            and order.arrive_warn_at <= now
-            and _mark(
-                order,
-                column="arrive_warned_at",
-                state=SlaState.WARNING,
-                kind=WorkOrderEvent.Kind.SLA_WARNING,
-                now=now,
-                data={**data, "clock": "arrival"},
-            )
-        ):
-            done.append("arrive_warning")
+        done += _check_clock(order, "arrive", "arrival", end=order.arrived_at, now=now, data=data)
     if order.restore_due_at is not None:
         end = order.restored_at or order.completed_at
-        stopped_in_time = end is not None and end < order.restore_due_at
-        if (
-            order.restore_breached_at is None
-            and not stopped_in_time
-            and order.restore_due_at <= now
-        ):
-            if _mark(
-                order,
-                column="restore_breached_at",
-                state=SlaState.BREACHED,
-                kind=WorkOrderEvent.Kind.SLA_BREACHED,
-                now=now,
-                data={**data, "clock": "restoration"},
-            ):
-                done.append("restore_breached")
-        elif (
-            order.restore_warned_at is None
-            and order.restore_breached_at is None
-            and end is None
-            and order.restore_warn_at is not None
-            and order.restore_warn_at <= now
-            and _mark(
-                order,
-                column="restore_warned_at",
-                state=SlaState.WARNING,
-                kind=WorkOrderEvent.Kind.SLA_WARNING,
-                now=now,
-                data={**data, "clock": "restoration"},
-            )
-        ):
-            done.append("restore_warning")
+        done += _check_clock(order, "restore", "restoration", end=end, now=now, data=data)
     return done
+
+
+def _check_clock(
+    order: WorkOrder,
+    prefix: str,
+    clock: str,
+    *,
+    end: datetime | None,
+    now: datetime,
+    data: dict[str, Any],
+) -> list[str]:
+    """The mark due on one clock (``prefix`` ``arrive`` or ``restore``) whose due time is
+    set, stopped at ``end`` (arrival; restoration or completion): breached once past due
+    unless stopped in time, else warned once past the warning time while still running."""
+    due: datetime = getattr(order, f"{prefix}_due_at")
+    breached_at = getattr(order, f"{prefix}_breached_at")
+    warn_at = getattr(order, f"{prefix}_warn_at")
+    stopped_in_time = end is not None and end < due
+    if breached_at is None and not stopped_in_time and due <= now:
+        mark, column, state = "breached", f"{prefix}_breached_at", SlaState.BREACHED
+        kind = WorkOrderEvent.Kind.SLA_BREACHED
+    elif (
+        getattr(order, f"{prefix}_warned_at") is None
+        and breached_at is None
+        and end is None
+        and warn_at is not None
+        and warn_at <= now
+    ):
+        mark, column, state = "warning", f"{prefix}_warned_at", SlaState.WARNING
+        kind = WorkOrderEvent.Kind.SLA_WARNING
+    else:
+        return []
+    data = {**data, "clock": clock}
+    if _mark(order, column=column, state=state, kind=kind, now=now, data=data):
+        return [f"{prefix}_{mark}"]
+    return []

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from dispatch_center import roles
+from dispatch_center.core import roles
 from grids.models import AreaClass, Crew, CrewMember, Grid, RepairStation, Skill
 from grids.tests.factories import CrewFactory, GridFactory, RepairStationFactory
 from workorders import services

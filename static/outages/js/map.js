@@ -39,99 +39,26 @@
     reportPoint: null     // {lat, lng} from the browser's geolocation (WGS-84)
   };
 
-  // --- coordinates at the edge ------------------------------------------------------------------
+  // --- the base map: districts, tiles, coordinates at the edge (static/core/js/basemap.js) ---
 
-  function toDisplay(lat, lng) {
-    if (state.datum === "gcj02") {
-      var g = global.OutageCoords.wgs84ToGcj02(lat, lng);
-      return L.latLng(g[0], g[1]);
+  var base = global.BaseMap.create(state, {
+    isEnglish: P.isEnglish,
+    weight: 1.5,
+    fill: "#fbfaf6",
+    fillOpacity: 0.06,
+    onDatumChange: function () { redrawAll(); },
+    onDistricts: function (data) {
+      state.districtsByCode = {};
+      data.features.forEach(function (f) { state.districtsByCode[f.properties.code] = f.properties; });
     }
-    return L.latLng(lat, lng);
-  }
-
-  function geoJsonToDisplay(coords) {
-    return toDisplay(coords[1], coords[0]);
-  }
-
-  function cssVar(name, fallback) {
-    var v = getComputedStyle(document.documentElement).getPropertyValue(name);
-    return (v && v.trim()) || fallback;
-  }
+  });
+  var toDisplay = base.toDisplay;
+  var geoJsonToDisplay = base.geoJsonToDisplay;
+  var cssVar = base.cssVar;
+  var drawDistricts = base.drawDistricts;
 
   function categoryColor(category) {
     return cssVar("--cat-" + (category || "other"), "#6a1b9a");
-  }
-
-  // --- tiles: detect that they cannot load ------------------------------------------------------
-
-  function watchTiles(map) {
-    map.eachLayer(function (layer) {
-      if (!(layer instanceof L.TileLayer)) return;
-      if (layer.options.datum) state.datum = layer.options.datum;
-      layer.on("tileload", function () {
-        state.tileLoads++;
-        setOffline(false);
-      });
-      layer.on("tileerror", function () {
-        state.tileErrors++;
-        if (state.tileLoads === 0 && state.tileErrors >= 2) setOffline(true);
-      });
-    });
-    // No answer at all (a black-holed network) counts as unavailable too.
-    setTimeout(function () { if (state.tileLoads === 0) setOffline(true); }, 6000);
-    map.on("baselayerchange", function (e) {
-      state.datum = (e.layer && e.layer.options.datum) || "wgs84";
-      redrawAll();
-    });
-  }
-
-  function setOffline(offline) {
-    var container = state.map.getContainer();
-    if (container.classList.contains("tiles-offline") === offline) return;
-    container.classList.toggle("tiles-offline", offline);
-    document.getElementById("map-notice").hidden = !offline;
-    if (state.layers.districts) state.layers.districts.setStyle(districtStyle);
-  }
-
-  // --- districts ------------------------------------------------------------------------------
-
-  function districtStyle() {
-    var offline = state.map && state.map.getContainer().classList.contains("tiles-offline");
-    return {
-      className: "district-outline",
-      color: cssVar("--district-line", "#0b3d6e"),
-      weight: 1.5,
-      dashArray: "4 3",
-      fillColor: cssVar("--district-fill", "#fbfaf6"),
-      // Without tiles the districts are the map: fill them like land.
-      fillOpacity: offline ? 1 : 0.06,
-      interactive: false
-    };
-  }
-
-  function drawDistricts() {
-    var data = P.readJsonScript("districts-data");
-    if (!data) return;
-    if (state.layers.districts) state.map.removeLayer(state.layers.districts);
-    state.layers.districts = L.geoJSON(data, {
-      pane: "districts",
-      style: districtStyle,
-      coordsToLatLng: geoJsonToDisplay,
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        layer.bindTooltip(P.isEnglish ? p.name_en : p.name, {
-          permanent: true, direction: "center", className: "district-label", interactive: false,
-          pane: "districtLabels"
-        });
-        // Place the label at the district's own label point, not the bbox centre.
-        layer.on("add", function () {
-          var t = layer.getTooltip();
-          if (t) t.setLatLng(toDisplay(p.lat, p.lng));
-        });
-      }
-    }).addTo(state.map);
-    state.districtsByCode = {};
-    data.features.forEach(function (f) { state.districtsByCode[f.properties.code] = f.properties; });
   }
 
   function districtName(code) {
@@ -750,21 +677,15 @@
   }
 
   function init(map) {
+    // Watch motion before the base map's first fit, so that fit's zoom is seen as "moving".
     state.map = map;
-    map.createPane("districts").style.zIndex = 350;
-    // Labels sit under the outages so a marker is never hidden by a district name.
-    map.createPane("districtLabels").style.zIndex = 380;
-    map.createPane("outages").style.zIndex = 420;
-    map.createPane("outageMarkers").style.zIndex = 610;
-    map.createPane("markers").style.zIndex = 640;
     setMoving(false);
     map.on("movestart", function () { setMoving(true); });
     map.on("moveend", function () { setMoving(false); });
-    watchTiles(map);
-    drawDistricts();
-    // Fractional zoom lets the whole city fill a phone screen.
-    map.options.zoomSnap = 0.25;
-    if (state.layers.districts) map.fitBounds(state.layers.districts.getBounds(), { padding: [6, 6] });
+    base.attach(map, 6);
+    map.createPane("outages").style.zIndex = 420;
+    map.createPane("outageMarkers").style.zIndex = 610;
+    map.createPane("markers").style.zIndex = 640;
     map.on("zoomend", renderOutages);
     poll().then(function () {
       // Ready once the snapshot is drawn and the first fit to the city has finished.

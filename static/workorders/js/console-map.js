@@ -25,88 +25,20 @@
     districtsFitted: false
   };
 
-  function toDisplay(lat, lng) {
-    if (state.datum === "gcj02" && global.OutageCoords) {
-      var g = global.OutageCoords.wgs84ToGcj02(lat, lng);
-      return L.latLng(g[0], g[1]);
-    }
-    return L.latLng(lat, lng);
-  }
-
-  function geoJsonToDisplay(coords) { return toDisplay(coords[1], coords[0]); }
+  // The base map: districts, tiles, coordinates at the edge (static/core/js/basemap.js).
+  var base = global.BaseMap.create(state, {
+    isEnglish: K.isEnglish,
+    weight: 1.2,
+    fill: "#f7f6f1",
+    fillOpacity: 0.05,
+    onDatumChange: function () { drawDistricts(); render(); }
+  });
+  var toDisplay = base.toDisplay;
+  var geoJsonToDisplay = base.geoJsonToDisplay;
+  var cssVar = base.cssVar;
+  var drawDistricts = base.drawDistricts;
 
   function located(o) { return typeof o.lat === "number" && typeof o.lng === "number"; }
-
-  function cssVar(name, fallback) {
-    var v = getComputedStyle(document.documentElement).getPropertyValue(name);
-    return (v && v.trim()) || fallback;
-  }
-
-  // --- tiles ------------------------------------------------------------------------------------
-
-  function watchTiles(map) {
-    map.eachLayer(function (layer) {
-      if (!(layer instanceof L.TileLayer)) return;
-      if (layer.options.datum) state.datum = layer.options.datum;
-      layer.on("tileload", function () { state.tileLoads++; setOffline(false); });
-      layer.on("tileerror", function () {
-        state.tileErrors++;
-        if (state.tileLoads === 0 && state.tileErrors >= 2) setOffline(true);
-      });
-    });
-    // A black-holed network never answers: that counts as unavailable too.
-    setTimeout(function () { if (state.tileLoads === 0) setOffline(true); }, 6000);
-    map.on("baselayerchange", function (e) {
-      state.datum = (e.layer && e.layer.options.datum) || "wgs84";
-      drawDistricts();
-      render();
-    });
-  }
-
-  function setOffline(offline) {
-    var container = state.map.getContainer();
-    if (container.classList.contains("tiles-offline") === offline) return;
-    container.classList.toggle("tiles-offline", offline);
-    document.getElementById("map-notice").hidden = !offline;
-    if (state.layers.districts) state.layers.districts.setStyle(districtStyle);
-  }
-
-  // --- districts --------------------------------------------------------------------------------
-
-  function districtStyle() {
-    var offline = state.map && state.map.getContainer().classList.contains("tiles-offline");
-    return {
-      className: "district-outline",
-      color: cssVar("--district-line", "#0b3d6e"),
-      weight: 1.2,
-      dashArray: "4 3",
-      fillColor: cssVar("--district-fill", "#f7f6f1"),
-      fillOpacity: offline ? 1 : 0.05,
-      interactive: false
-    };
-  }
-
-  function drawDistricts() {
-    var data = K.readJsonScript("districts-data");
-    if (!data) return;
-    if (state.layers.districts) state.map.removeLayer(state.layers.districts);
-    state.layers.districts = L.geoJSON(data, {
-      pane: "districts",
-      style: districtStyle,
-      coordsToLatLng: geoJsonToDisplay,
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        layer.bindTooltip(K.isEnglish ? p.name_en : p.name, {
-          permanent: true, direction: "center", className: "district-label", interactive: false,
-          pane: "districtLabels"
-        });
-        layer.on("add", function () {
-          var t = layer.getTooltip();
-          if (t) t.setLatLng(toDisplay(p.lat, p.lng));
-        });
-      }
-    }).addTo(state.map);
-  }
 
   // --- outages ----------------------------------------------------------------------------------
 
@@ -327,18 +259,12 @@
   }
 
   function initMap(map) {
-    state.map = map;
-    map.createPane("districts").style.zIndex = 350;
-    map.createPane("districtLabels").style.zIndex = 380;
+    base.attach(map, 8);
     map.createPane("outages").style.zIndex = 410;
     map.createPane("selection").style.zIndex = 440;
     map.createPane("orders").style.zIndex = 450;
     map.createPane("crews").style.zIndex = 620;
     map.createPane("candidates").style.zIndex = 630;
-    map.options.zoomSnap = 0.25;
-    watchTiles(map);
-    drawDistricts();
-    if (state.layers.districts) map.fitBounds(state.layers.districts.getBounds(), { padding: [8, 8] });
     render();
   }
 

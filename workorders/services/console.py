@@ -1,0 +1,35 @@
+"""The dispatcher console's dispatch button as one service."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from dispatch_center.core.exceptions import ConcurrentUpdate
+from grids.models import Crew
+from workorders.models import WorkOrder
+
+from .dispatch import work_order_assign, work_order_redispatch
+
+
+@transaction.atomic
+def work_order_dispatch_by_hand(
+    *,
+    order: WorkOrder,
+    crew: Crew | None = None,
+    actor: User | None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> WorkOrder:
+    """Dispatch to ``crew`` (manual assignment), or without one send the order back to
+    automatic dispatch (withdrawn from its crew, which is not offered it again).
+
+    ``expected_version`` is the version the dispatcher saw: a stale one is refused with
+    ``ConcurrentUpdate`` (409). ``work_order_assign`` and ``work_order_redispatch`` then
+    compare-and-set on that same version, so a change in between is refused as well.
+    """
+    if expected_version is not None and expected_version != order.version:
+        raise ConcurrentUpdate(order.pk)
+    if crew is not None:
+        return work_order_assign(order=order, crew=crew, actor=actor, reason=reason)
+    return work_order_redispatch(order=order, actor=actor, reason=reason)
