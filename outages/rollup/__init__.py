@@ -52,8 +52,9 @@ devices) takes a fraction of a second. Results are deterministic: ties go to the
 and every list follows the topology's or the input's order.
 """
 
-from .config import DEFAULT_CONFIG, Mode, RollupConfig
+from .config import DEFAULT_CONFIG, FaultKind, FaultMix, Mode, RollupConfig
 from .engine import rollup
+from .timing import NaiveTimeError
 from .topology import Topology
 from .types import (
     DeviceId,
@@ -69,7 +70,10 @@ from .types import (
 __all__ = [
     "DEFAULT_CONFIG",
     "DeviceId",
+    "FaultKind",
+    "FaultMix",
     "Mode",
+    "NaiveTimeError",
     "Prediction",
     "Reason",
     "Report",

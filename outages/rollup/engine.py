@@ -10,6 +10,7 @@ from .config import DEFAULT_CONFIG, Mode, RollupConfig
 from .coverage import Choice, Coverage, owner_lookup
 from .likelihood import predict_likelihood
 from .rules import predict_rules
+from .timing import Selection, select_live
 from .topology import NONE, Index, Topology
 from .types import (
     DeviceId,
@@ -32,25 +33,14 @@ def rollup(
     """Group ``reports`` by topology and predict the devices that explain them.
 
     ``covered``: devices of active outages; reports at or below them are not used (they are
-    returned in ``covered_reports``). ``now``: the end of the window (default: the latest
-    report). Pure and deterministic.
+    returned in ``covered_reports``). ``now``: the time of the run (default: the latest
+    report); the window is anchored on clusters of calls (:mod:`.timing`). Raises
+    :class:`NaiveTimeError` when a time has no time zone. Pure and deterministic.
     """
     index = topology._index
     blocked = topology._blocked
-    reports = list(reports)
-    stale: list[ReportId] = []
-    if reports:
-        if now is None:
-            now = max(r.at for r in reports)
-        cutoff = now - config.window
-        live = []
-        for report in reports:
-            if report.at < cutoff:
-                stale.append(report.id)
-            else:
-                live.append(report)
-    else:
-        live = []
+    selection = select_live(reports, now=now, window=config.window)
+    live = selection.live
 
     cover = Coverage(index, covered)
     covered_reports: dict[ReportId, DeviceId] = {}
@@ -60,7 +50,7 @@ def rollup(
     covering: dict[int, int] = {}
     for report in live:
         t = index.pos.get(report.transformer, NONE) if report.transformer is not None else NONE
-        if t == NONE or not index.is_transformer[t]:
+        if t == NONE:
             unlocated.append(report)
             continue
         c = covering.get(t)
@@ -83,7 +73,7 @@ def rollup(
 
     position = {id(report): n for n, report in enumerate(live)}
     return _assemble(
-        index, calls, chosen, cover, unlocated, covered_reports, stale, config, position
+        index, calls, chosen, cover, unlocated, covered_reports, selection, config, position
     )
 
 
@@ -94,7 +84,7 @@ def _assemble(
     cover: Coverage,
     unlocated: list[Report],
     covered_reports: dict[ReportId, DeviceId],
-    stale: list[ReportId],
+    selection: Selection,
     config: RollupConfig,
     position: Mapping[int, int],
 ) -> RollupResult:
@@ -150,5 +140,7 @@ def _assemble(
         predictions=tuple(predictions),
         single_premise=tuple(request for _, request in single),
         covered_reports=covered_reports,
-        stale_report_ids=tuple(stale),
+        stale_report_ids=tuple(selection.stale),
+        future_report_ids=tuple(selection.future),
+        duplicate_reports=selection.duplicates,
     )

@@ -1,49 +1,178 @@
-"""The likelihood predictor: a maximum a-posteriori set of faulted devices."""
+"""The likelihood predictor: a maximum a-posteriori set of faulted devices.
+
+Under a fault at device D each customer below D calls with an unknown probability p (a Beta
+prior centred on ``call_rate``); only faults that someone reported are in question, so the
+number of callers is zero-truncated: ``P(k | N, k >= 1)``. A customer with supply calls with
+a small rate: mistakes (``background_rate``), event noise (``noise_share`` of the calls spread
+over all customers, so it scales with the customers who still have supply) or a fault of
+their own premise (its prior from the fault mix; a premise that faulted was reported, so it
+called). Every device fault costs its prior odds from the fault mix. Against "every call is
+noise or a premise fault", choosing D scores::
+
+    log P(k_D of N_D call | D out, k_D >= 1) - k_D log c - (N_D - k_D) log(1 - c) - lambda_D
+
+and the best set of disjoint devices is found exactly by one bottom-up pass over the
+ancestors of the calling devices, ``best(D) = max(score(D), sum(best(child)))``.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 
-from .config import RollupConfig
+from .config import FaultKind, RollupConfig
 from .coverage import Choice, Coverage, may_predict, owner_lookup
 from .rules import rule_reason
 from .topology import NONE, Index
 from .types import Reason, Report
 
+# exp() overflows just above 709; a margin this large is a certainty anyway.
 _MAX_EXP = 700.0
+# A prior above this is no longer "a fault is rare"; the odds formula needs p < 1.
+_MAX_PRIOR = 0.5
+
+Calls = Mapping[int, Mapping[Hashable, list[Report]]]
 
 
 def predict_likelihood(
     index: Index,
     blocked: bytearray,
-    calls: Mapping[int, Mapping[Hashable, list[Report]]],
+    calls: Calls,
     config: RollupConfig,
     cover: Coverage,
 ) -> dict[int, Choice]:
-    p, q = config.call_rate, config.background_rate
-    log_q, log_1q = math.log(q), math.log(1 - q)
+    """Devices predicted out (by number), with score and confidence; see the module doc."""
+    model = _Model.build(index, calls, config, cover)
+    tree = _tree_pass(index, blocked, calls, config, cover, model)
+    chosen: dict[int, Choice] = {}
+    for d in tree.taken_below(tree.roots):
+        above = _nearest_candidate_above(index, d, tree.score)
+        widen = tree.score[above] - tree.split[above] if above != NONE else -math.inf
+        chosen[d] = Choice(
+            Reason.LIKELIHOOD, tree.score[d], _confidence(tree.score[d], tree.split[d], widen)
+        )
+    if config.rules_floor:
+        _add_rules_floor(index, blocked, calls, config, tree.score, chosen)
+    return chosen
+
+
+@dataclass(slots=True)
+class _Model:
+    """The numbers of the likelihood for one run: call-in model, baseline, fault costs."""
+
+    outage_ll: Callable[[int, int], float]
+    log_call: float  # a call from a customer with supply (noise or own premise)
+    log_silent: float  # a customer with supply who does not call
+    kind_prior: dict[FaultKind, float]
+
+    @classmethod
+    def build(cls, index: Index, calls: Calls, config: RollupConfig, cover: Coverage) -> _Model:
+        kind_prior = _kind_priors(index, config)
+        calling = sum(len(by_sp) for by_sp in calls.values())
+        # Event noise lands on customers with supply only: a share of the calls spread over
+        # all customers, so the fewer are still supplied, the fewer stray calls to expect.
+        population = max(index.customers_all, 1)
+        noise = config.background_rate + config.noise_share * calling / population
+        premise = kind_prior.get(FaultKind.PREMISE, 0.0)
+        rate = min(noise + premise, config.call_rate / 2)
+        return cls(
+            outage_ll=_outage_likelihood(config),
+            log_call=math.log(rate),
+            log_silent=math.log1p(-rate),
+            kind_prior=kind_prior,
+        )
+
+    def fault_cost(self, index: Index, d: int) -> float:
+        """``lambda_D``: the log prior odds against a reported fault of ``d``'s customers."""
+        kind = index.kind[d]
+        prior = self.kind_prior.get(kind, 0.0) if kind is not None else 0.0
+        prior += index.sections[d] * self.kind_prior.get(FaultKind.SECTION, 0.0)
+        prior = min(max(prior, 1e-300), _MAX_PRIOR)
+        return math.log((1 - prior) / prior)
+
+
+def _kind_priors(index: Index, config: RollupConfig) -> dict[FaultKind, float]:
+    """Prior of one element of each kind: the mix over the kinds present, per element.
+
+    An element of kind K gets ``fault_prior * share_K / (n_K / n)``: a kind that fails as
+    often as its numbers alone would say keeps the average prior ``fault_prior``.
+    """
+    mix = config.fault_mix.shares()
+    present = {k: index.kind_count.get(k, 0) for k, share in mix.items() if share > 0}
+    present = {k: n for k, n in present.items() if n > 0}
+    total_share = sum(mix[k] for k in present)
+    elements = sum(present.values())
+    if not present or total_share <= 0:
+        return {}
+    return {
+        k: config.fault_prior * (mix[k] / total_share) * elements / n for k, n in present.items()
+    }
+
+
+def _outage_likelihood(config: RollupConfig) -> Callable[[int, int], float]:
+    """``log P(k of N call | outage, k >= 1)`` as a function of (k, N)."""
+    p = config.call_rate
     if config.call_rate_strength is None:
         log_p, log_1p = math.log(p), math.log(1 - p)
 
-        def outage_ll(callers: int, customers: int) -> float:
-            return callers * log_p + (customers - callers) * log_1p
+        def fixed(callers: int, customers: int) -> float:
+            seen = -math.expm1(customers * log_1p) if customers else 1.0
+            return callers * log_p + (customers - callers) * log_1p - math.log(seen)
 
-    else:
-        # The call-in rate of one outage is not known in advance: average over a Beta prior
-        # centred on call_rate (a beta-binomial), so 2 calls out of 40 or 9 out of 40 both fit.
-        alpha = p * config.call_rate_strength
-        beta = (1 - p) * config.call_rate_strength
-        prior = _log_beta(alpha, beta)
+        return fixed
 
-        def outage_ll(callers: int, customers: int) -> float:
-            return _log_beta(alpha + callers, beta + customers - callers) - prior
+    # The call-in rate of one outage is not known in advance: average over a Beta prior
+    # centred on call_rate (a beta-binomial), so 2 calls out of 40 or 9 out of 40 both fit.
+    alpha = p * config.call_rate_strength
+    beta = (1 - p) * config.call_rate_strength
+    prior = _log_beta(alpha, beta)
 
-    fault = math.log((1 - config.fault_prior) / config.fault_prior)
+    def averaged(callers: int, customers: int) -> float:
+        silent_all = _log_beta(alpha, beta + customers) - prior
+        seen = -math.expm1(silent_all) if customers else 1.0
+        return _log_beta(alpha + callers, beta + customers - callers) - prior - math.log(seen)
 
-    # The ancestors of the calling transformers are the only candidates.
-    k: dict[int, int] = {}
+    return averaged
+
+
+@dataclass(slots=True)
+class _Tree:
+    """The bottom-up pass: per candidate its callers, customers, score and best split."""
+
+    k: dict[int, int] = field(default_factory=dict)
+    score: dict[int, float] = field(default_factory=dict)
+    size: dict[int, int] = field(default_factory=dict)
+    split: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    take: set[int] = field(default_factory=set)
+    kids: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    roots: list[int] = field(default_factory=list)
+
+    def taken_below(self, tops: list[int]) -> list[int]:
+        """The devices the best answer takes at or below ``tops``, in number order."""
+        found: list[int] = []
+        stack = sorted(tops, reverse=True)
+        while stack:
+            d = stack.pop()
+            if d in self.take:
+                found.append(d)
+            else:
+                stack.extend(sorted(self.kids[d], reverse=True))
+        return found
+
+
+def _tree_pass(
+    index: Index,
+    blocked: bytearray,
+    calls: Calls,
+    config: RollupConfig,
+    cover: Coverage,
+    model: _Model,
+) -> _Tree:
+    tree = _Tree()
+    k = tree.k
+    # The ancestors of the calling devices are the only candidates.
     for t in calls:
         i = t
         while i != NONE and i not in k:
@@ -51,141 +180,65 @@ def predict_likelihood(
             i = index.parent[i]
     for t, by_sp in calls.items():
         k[t] += len(by_sp)
-    score: dict[int, float] = {}
-    size: dict[int, int] = {}
-    split: dict[int, float] = defaultdict(float)
-    take: set[int] = set()
-    kids: dict[int, list[int]] = defaultdict(list)
-    roots: list[int] = []
     for d in sorted(k, reverse=True):  # children before parents
-        kd = k[d]
-        below = split[d]
-        best = below
+        best = tree.split[d]
         if index.predictable[d] and not blocked[d] and may_predict(d, cover, config):
-            # Customers of active outages below are already out: neither callers nor silent.
-            n = max(index.total[d] - cover.covered_customers_under.get(d, 0), kd)
-            size[d] = n
-            # Against "these calls are noise and these customers have supply".
-            s = outage_ll(kd, n) - kd * log_q - (n - kd) * log_1q - fault
-            if config.widen_covered and s > 0:
-                # Each absorbed outage is one independent fault fewer to assume. Only when the
-                # new calls make an outage here likely on their own: one stray call next to an
-                # active outage must not widen it.
-                s += cover.covered_count_under.get(d, 0) * fault
-            score[d] = s
+            s = _device_score(index, d, k[d], config, cover, model, tree)
             # Strictly better only: on a tie the lower device(s) win.
-            if s > below:
-                take.add(d)
+            if s > best:
+                tree.take.add(d)
                 best = s
         parent = index.parent[d]
         if parent == NONE:
-            roots.append(d)
+            tree.roots.append(d)
         else:
-            k[parent] += kd
-            split[parent] += best
-            kids[parent].append(d)
-
-    def taken_below(tops: list[int]) -> list[int]:
-        found: list[int] = []
-        stack = sorted(tops, reverse=True)
-        while stack:
-            d = stack.pop()
-            if d in take:
-                found.append(d)
-            else:
-                stack.extend(sorted(kids[d], reverse=True))
-        return found
-
-    def part(d: int) -> tuple[int, int, float]:
-        # Callers, customers and the log-likelihood of d's outage (prior included).
-        return k[d], size[d], score[d] + k[d] * log_q + (size[d] - k[d]) * log_1q
-
-    calling = sum(len(by_sp) for by_sp in calls.values())
-    supplied = max(index.customers_all - cover.customers, 1)
-    chosen_nodes, widen_instead = _trim_outliers(
-        taken_below(roots),
-        below=lambda d: taken_below(kids[d]),
-        part=part,
-        supplied=supplied,
-        calling=calling,
-        noise_mean=config.background_rate * supplied + config.noise_share * calling,
-    )
-    chosen: dict[int, Choice] = {}
-    for d in chosen_nodes:
-        if d in widen_instead:
-            widen = widen_instead[d]
-        else:
-            above = _nearest_candidate_above(index, d, score)
-            widen = score[above] - split[above] if above != NONE else -math.inf
-        chosen[d] = Choice(Reason.LIKELIHOOD, score[d], _confidence(score[d], split[d], widen))
-
-    if config.rules_floor:
-        explained = owner_lookup(index, chosen)
-        for t, by_sp in calls.items():
-            if blocked[t] or explained(t) != NONE:
-                continue
-            reason = rule_reason(len(by_sp), index.total[t], config)
-            if reason is not None and t in score:
-                chosen[t] = Choice(reason, score[t], _confidence(score[t], 0.0, -math.inf))
-    return chosen
+            k[parent] += k[d]
+            tree.split[parent] += best
+            tree.kids[parent].append(d)
+    return tree
 
 
-def _trim_outliers(
-    chosen: list[int],
-    *,
-    below: Callable[[int], list[int]],
-    part: Callable[[int], tuple[int, int, float]],
-    supplied: int,
-    calling: int,
-    noise_mean: float,
-) -> tuple[list[int], dict[int, float]]:
-    """Give back the stray calls a prediction only took because noise was priced too thinly.
+def _device_score(
+    index: Index,
+    d: int,
+    kd: int,
+    config: RollupConfig,
+    cover: Coverage,
+    model: _Model,
+    tree: _Tree,
+) -> float:
+    """Log-likelihood ratio of "``d`` is out" against "its calls are noise", prior included."""
+    # Customers of active outages below are already out: neither callers nor silent.
+    n = max(index.total[d] - cover.covered_customers_under.get(d, 0), kd)
+    tree.size[d] = n
+    fault = model.fault_cost(index, d)
+    s = model.outage_ll(kd, n) - kd * model.log_call - (n - kd) * model.log_silent - fault
+    absorbed = cover.covered_count_under.get(d, 0) if config.widen_covered else 0
+    if absorbed and (s > 0 or kd >= config.min_reports):
+        # Each absorbed outage is one independent fault fewer to assume. Only when the new
+        # calls are an outage's worth on their own (likely, or as many as the rules ask for):
+        # one stray call next to an active outage must not widen it.
+        s += absorbed * fault
+    tree.score[d] = s
+    return s
 
-    The tree pass prices unrelated calls per customer, as if they could land anywhere. They
-    land only on customers with supply, and part of them comes with the event itself
-    (``noise_share`` of all calls). When a prediction leaves few customers with supply, calls
-    just outside the true outage are far likelier to be noise than the tree pass assumed. So
-    the answer is scored exactly (a Poisson number of unrelated calls placed uniformly on the
-    supplied customers), and a prediction is replaced by the best split below it when that
-    scores higher and still explains most of its calls: this trims outliers, it never drops
-    an outage. Also returns, for each piece of a trimmed prediction, the log-odds of keeping
-    the untrimmed one instead (for its confidence).
-    """
 
-    def noise(outside: int, stray: int) -> float:
-        if stray > outside:
-            return -math.inf
-        return (
-            stray * math.log(noise_mean)
-            + math.lgamma(outside - stray + 1)
-            - math.lgamma(outside + 1)
-        )
-
-    current = set(chosen)
-    widen_instead: dict[int, float] = {}
-    outside = supplied - sum(part(d)[1] for d in current)
-    stray = calling - sum(part(d)[0] for d in current)
-    work = sorted(current, key=lambda d: (part(d)[1], -d))  # pop() takes the largest
-    while work:
-        d = work.pop()
-        callers, customers, own = part(d)
-        split = below(d)
-        pieces = [part(c) for c in split]
-        kept = sum(piece[0] for piece in pieces)
-        if 2 * kept < callers:
+def _add_rules_floor(
+    index: Index,
+    blocked: bytearray,
+    calls: Calls,
+    config: RollupConfig,
+    score: Mapping[int, float],
+    chosen: dict[int, Choice],
+) -> None:
+    """Predict the calling transformers the rules would predict and nothing explains."""
+    explained = owner_lookup(index, chosen)
+    for t, by_sp in calls.items():
+        if blocked[t] or not index.is_transformer[t] or explained(t) != NONE:
             continue
-        new_outside = outside + customers - sum(piece[1] for piece in pieces)
-        new_stray = stray + callers - kept
-        change = sum(piece[2] for piece in pieces) - own
-        change += noise(new_outside, new_stray) - noise(outside, stray)
-        if change > 0:
-            current.discard(d)
-            current.update(split)
-            outside, stray = new_outside, new_stray
-            work = sorted({*work, *split}, key=lambda c: (part(c)[1], -c))
-            for c in split:
-                widen_instead[c] = -change
-    return sorted(current), widen_instead
+        reason = rule_reason(len(by_sp), index.total[t], config)
+        if reason is not None and t in score:
+            chosen[t] = Choice(reason, score[t], _confidence(score[t], 0.0, -math.inf))
 
 
 def _log_beta(a: float, b: float) -> float:

@@ -30,7 +30,7 @@ def predict_rules(
     predicted: dict[int, Choice] = {}
     for t, by_sp in calls.items():
         reason = rule_reason(len(by_sp), index.total[t], config)
-        if reason is not None and not blocked[t]:
+        if reason is not None and index.predictable[t] and not blocked[t]:
             predicted[t] = Choice(reason)
     new_children: dict[int, int] = defaultdict(int)
     old_children: dict[int, int] = defaultdict(int)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 
+from .config import FaultKind
 from .types import DeviceId
 
 NONE = -1
@@ -23,6 +24,9 @@ class Index:
         "customers_all",
         "predictable",
         "is_transformer",
+        "kind",
+        "sections",
+        "kind_count",
     )
 
     def __init__(
@@ -31,6 +35,8 @@ class Index:
         customers: Mapping[DeviceId, int],
         switching: frozenset[DeviceId],
         transformers: frozenset[DeviceId],
+        kinds: Mapping[DeviceId, FaultKind] | None = None,
+        sections: Mapping[DeviceId, int] | None = None,
     ) -> None:
         for label, devices in (
             ("customers", customers.keys()),
@@ -94,6 +100,40 @@ class Index:
         self.customers_all = sum(total[i] for i in range(n) if par[i] == NONE)
         self.predictable = predictable
         self.is_transformer = is_transformer
+        self._set_kinds(kinds or {}, sections)
+
+    def _set_kinds(
+        self, kinds: Mapping[DeviceId, FaultKind], sections: Mapping[DeviceId, int] | None
+    ) -> None:
+        """Each predictable device's kind and the line sections it protects, and the counts.
+
+        Unnamed transformers are transformers and unnamed switching devices switches; without
+        ``sections`` every switching device protects one section.
+        """
+        n = len(self.ids)
+        kind: list[FaultKind | None] = [None] * n
+        protects = [0] * n
+        for i, device in enumerate(self.ids):
+            if not self.predictable[i]:
+                continue
+            named = kinds.get(device)
+            if named is not None:
+                kind[i] = FaultKind(named)
+            else:
+                kind[i] = FaultKind.TRANSFORMER if self.is_transformer[i] else FaultKind.SWITCH
+            if sections is None:
+                protects[i] = 0 if self.is_transformer[i] else 1
+            else:
+                protects[i] = max(int(sections.get(device, 0)), 0)
+        count: dict[FaultKind, int] = defaultdict(int)
+        for k in kind:
+            if k is not None:
+                count[k] += 1
+        count[FaultKind.SECTION] += sum(protects)
+        count[FaultKind.PREMISE] += self.customers_all
+        self.kind = kind
+        self.sections = protects
+        self.kind_count = dict(count)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,12 +156,19 @@ class Topology:
     transformers: frozenset[DeviceId]
     closed: frozenset[DeviceId] = frozenset()
     shared_index: InitVar[Index | None] = None
+    kinds: Mapping[DeviceId, FaultKind] | None = None
+    sections: Mapping[DeviceId, int] | None = None
     _index: Index = field(init=False, repr=False)
     _blocked: bytearray = field(init=False, repr=False)
 
     def __post_init__(self, shared_index: Index | None) -> None:
         index = shared_index or Index(
-            self.parent, self.customers, frozenset(self.switching), frozenset(self.transformers)
+            self.parent,
+            self.customers,
+            frozenset(self.switching),
+            frozenset(self.transformers),
+            self.kinds,
+            self.sections,
         )
         blocked = bytearray(len(index.ids))
         for device in self.closed:
@@ -142,6 +189,8 @@ class Topology:
             self.transformers,
             frozenset(closed),
             self._index,
+            self.kinds,
+            self.sections,
         )
 
     def customers_below(self, device: DeviceId) -> int:

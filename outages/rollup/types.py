@@ -71,10 +71,14 @@ class RollupResult:
     """What :func:`rollup` found. Every input report appears in exactly one place.
 
     ``covered_reports``: report id → the active-outage device it falls under (merge it there).
-    ``stale_report_ids``: reports older than the window, not used.
+    ``stale_report_ids``: reports whose time cluster ended before the window, not used.
+    ``future_report_ids``: reports dated after ``now``, ignored (a clock is wrong somewhere).
+    ``duplicate_reports``: how many reports were given again (same id) and counted once.
     """
 
     predictions: tuple[Prediction, ...]
     single_premise: tuple[SinglePremise, ...]
     covered_reports: Mapping[ReportId, DeviceId]
     stale_report_ids: tuple[ReportId, ...]
+    future_report_ids: tuple[ReportId, ...] = ()
+    duplicate_reports: int = 0

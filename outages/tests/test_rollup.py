@@ -313,9 +313,9 @@ def test_likelihood_separates_simultaneous_faults_and_leaves_far_noise_alone():
 
 
 def test_likelihood_leaves_a_stray_call_outside_a_near_total_outage():
-    # Given a breaker feeding a switch with 1000 customers and one transformer of 2 outside it
+    # Given a breaker feeding a switch with 1000 customers and a transformer of 60 outside it
     parent = {"FDR": None, "S": "FDR", "TX": "FDR"}
-    customers = {"TX": 2}
+    customers = {"TX": 60}
     for t in range(50):
         parent[f"T{t}"] = "S"
         customers[f"T{t}"] = 20
@@ -326,14 +326,37 @@ def test_likelihood_leaves_a_stray_call_outside_a_near_total_outage():
         call(f"T{t}", t % 20)
         call(f"T{t}", (t + 7) % 20)
     stray = call("TX", 0)
-    # Then S explains the outage calls and TX's call stays apart (the share rule predicts TX)
+    # Then S explains the outage calls and TX's call stays apart: 59 silent customers of TX
+    # would not fit an outage where one in ten calls
     result = rollup(call.reports, topology, now=NOW)
-    assert _devices(result) == ["S", "TX"]
+    assert _devices(result) == ["S"]
     assert result.predictions[0].confidence > 0.5
-    assert result.predictions[1].report_ids == (stray,)
-    # while pricing noise per customer only (no event-driven share) swallows it into FDR
+    assert [r.report_ids for r in result.single_premise] == [(stray,)]
+    # while pricing no event noise (mistakes and premise faults only) swallows it into FDR
     result = rollup(call.reports, topology, config=replace(LIKELIHOOD, noise_share=0), now=NOW)
     assert _devices(result) == ["FDR"]
+
+
+def test_likelihood_takes_the_last_supplied_callers_into_a_near_total_outage():
+    # Given the same breaker, but only 2 customers outside S, and both of them call
+    parent = {"FDR": None, "S": "FDR", "TX": "FDR"}
+    customers = {"TX": 2}
+    for t in range(50):
+        parent[f"T{t}"] = "S"
+        customers[f"T{t}"] = 20
+    topology = Topology(parent, customers, frozenset({"FDR", "S"}), frozenset(customers))
+    call = _Calls()
+    for t in range(50):
+        for c in range(10):
+            call(f"T{t}", c)
+    call("TX", 0)
+    call("TX", 1)
+    # Then the calls fit one outage at the breaker: noise would have to come from the very
+    # last customers with supply, and both of them
+    for config in (LIKELIHOOD, RollupConfig.storm()):
+        result = rollup(call.reports, topology, config=config, now=NOW)
+        assert _devices(result) == ["FDR"]
+        assert result.single_premise == ()
 
 
 def test_result_does_not_depend_on_report_order():
