@@ -44,8 +44,15 @@ def predict_likelihood(
     cover: Coverage,
 ) -> dict[int, Choice]:
     """Devices predicted out (by number), with score and confidence; see the module doc."""
-    model = _Model.build(index, calls, config, cover)
+    # Event noise comes with the calls that faults explain (flicker, neighbours): a first
+    # pass without it finds them, the second prices stray calls by them. A fault's first
+    # call brings no stray of its own, or a lone call would be its own stray.
+    model = _Model.build(index, config, explained=0)
     tree = _tree_pass(index, blocked, calls, config, cover, model)
+    explained = sum(tree.k[d] - 1 for d in tree.taken_below(tree.roots))
+    if explained and config.noise_share:
+        model = _Model.build(index, config, explained=explained)
+        tree = _tree_pass(index, blocked, calls, config, cover, model)
     chosen: dict[int, Choice] = {}
     for d in tree.taken_below(tree.roots):
         above = _nearest_candidate_above(index, d, tree.score)
@@ -68,13 +75,15 @@ class _Model:
     kind_prior: dict[FaultKind, float]
 
     @classmethod
-    def build(cls, index: Index, calls: Calls, config: RollupConfig, cover: Coverage) -> _Model:
+    def build(cls, index: Index, config: RollupConfig, *, explained: int) -> _Model:
+        """``explained``: calls that faults explain, which bring ``noise_share`` stray calls.
+
+        Stray calls land on customers with supply only: spread over all customers, so the
+        fewer are still supplied, the fewer of them to expect (not a share of all calls).
+        """
         kind_prior = _kind_priors(index, config)
-        calling = sum(len(by_sp) for by_sp in calls.values())
-        # Event noise lands on customers with supply only: a share of the calls spread over
-        # all customers, so the fewer are still supplied, the fewer stray calls to expect.
         population = max(index.customers_all, 1)
-        noise = config.background_rate + config.noise_share * calling / population
+        noise = config.background_rate + config.noise_share * explained / population
         premise = kind_prior.get(FaultKind.PREMISE, 0.0)
         rate = min(noise + premise, config.call_rate / 2)
         return cls(

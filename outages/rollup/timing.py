@@ -62,33 +62,42 @@ def select_live(reports: Iterable[Report], *, now: datetime | None, window: time
         raise NaiveTimeError(f"now {now.isoformat()}")
     if not unique:
         return Selection([], [], [], duplicates)
+    given = now
     if now is None:
         now = max(r.at for r in unique)
     future = [r.id for r in unique if r.at > now]
     present = [r for r in unique if r.at <= now]
-    live_ids = _live_clusters(present, now=now, window=window)
+    clusters = _clusters(present, now=now, window=window)
+    # Without a time of the run, the window ends with the biggest cluster of calls (the
+    # earliest of equals), not with the latest call: one late stray call must not push a
+    # fault's own calls out. Later clusters stay live too.
+    end = given if given is not None else _biggest(clusters)[-1].at
+    live_ids = {r.id for c in clusters if c[-1].at >= end - window for r in c}
     live = [r for r in present if r.id in live_ids]
     stale = [r.id for r in present if r.id not in live_ids]
     return Selection(live, stale, future, duplicates)
 
 
-def _live_clusters(reports: list[Report], *, now: datetime, window: timedelta) -> set[ReportId]:
-    """Ids of the reports whose time cluster reaches into the window.
+def _clusters(reports: list[Report], *, now: datetime, window: timedelta) -> list[list[Report]]:
+    """Reports in time order cut where a silence exceeds half the window.
 
-    Nothing older than two windows is live, however long a storm's calls keep coming.
+    Nothing older than two windows before ``now`` is in any, however long a storm's calls
+    keep coming.
     """
     horizon = now - 2 * window
-    recent = now - window
     gap = window / 2
-    ordered = sorted((r for r in reports if r.at >= horizon), key=lambda r: r.at)
-    live: set[ReportId] = set()
-    cluster: list[Report] = []
-    for report in ordered:
-        if cluster and report.at - cluster[-1].at > gap:
-            if cluster[-1].at >= recent:
-                live.update(r.id for r in cluster)
-            cluster = []
-        cluster.append(report)
-    if cluster and cluster[-1].at >= recent:
-        live.update(r.id for r in cluster)
-    return live
+    clusters: list[list[Report]] = []
+    for report in sorted((r for r in reports if r.at >= horizon), key=lambda r: r.at):
+        if clusters and report.at - clusters[-1][-1].at <= gap:
+            clusters[-1].append(report)
+        else:
+            clusters.append([report])
+    return clusters
+
+
+def _biggest(clusters: list[list[Report]]) -> list[Report]:
+    best = clusters[0]
+    for cluster in clusters[1:]:
+        if len(cluster) > len(best):
+            best = cluster
+    return best
