@@ -93,11 +93,24 @@ class _Model:
             kind_prior=kind_prior,
         )
 
-    def fault_cost(self, index: Index, d: int) -> float:
-        """``lambda_D``: the log prior odds against a reported fault of ``d``'s customers."""
+    def element_prior(self, index: Index, d: int) -> float:
+        """Prior of a reported fault of ``d`` itself or of a line section it protects."""
         kind = index.kind[d]
         prior = self.kind_prior.get(kind, 0.0) if kind is not None else 0.0
-        prior += index.sections[d] * self.kind_prior.get(FaultKind.SECTION, 0.0)
+        return prior + index.sections[d] * self.kind_prior.get(FaultKind.SECTION, 0.0)
+
+    def fault_cost(self, index: Index, d: int) -> float:
+        """``lambda_D``: the log prior odds against a reported fault of ``d``'s customers.
+
+        Devices above ``d`` that cut off exactly its customers (a fuse in front of one
+        transformer) fail with the same calls: their priors add to ``d``'s, and ``d``, the
+        lowest of them, names the outage (see :func:`_shadowed`).
+        """
+        prior = self.element_prior(index, d)
+        u = index.up[d]
+        while u != NONE and index.total[u] == index.total[d]:
+            prior += self.element_prior(index, u)
+            u = index.up[u]
         prior = min(max(prior, 1e-300), _MAX_PRIOR)
         return math.log((1 - prior) / prior)
 
@@ -191,7 +204,12 @@ def _tree_pass(
         k[t] += len(by_sp)
     for d in sorted(k, reverse=True):  # children before parents
         best = tree.split[d]
-        if index.predictable[d] and not blocked[d] and may_predict(d, cover, config):
+        if (
+            index.predictable[d]
+            and not index.shadowed[d]
+            and not blocked[d]
+            and may_predict(d, cover, config)
+        ):
             s = _device_score(index, d, k[d], config, cover, model, tree)
             # Strictly better only: on a tie the lower device(s) win.
             if s > best:

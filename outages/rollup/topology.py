@@ -27,6 +27,7 @@ class Index:
         "kind",
         "sections",
         "kind_count",
+        "shadowed",
     )
 
     def __init__(
@@ -134,6 +135,14 @@ class Index:
         self.kind = kind
         self.sections = protects
         self.kind_count = dict(count)
+        # A device is shadowed when a predictable device below it cuts off exactly its
+        # customers (a fuse in front of a single transformer): the lower one names the outage.
+        shadowed = [False] * n
+        for i in range(n):
+            u = self.up[i]
+            if self.predictable[i] and u != NONE and self.total[u] == self.total[i]:
+                shadowed[u] = True
+        self.shadowed = shadowed
 
 
 @dataclass(frozen=True, eq=False)

@@ -707,11 +707,6 @@ def test_a_lone_call_follows_the_fault_mix():
     result = rollup(call.reports, _topology(), config=half, now=NOW)
     assert result.predictions == ()
     assert [r.report_ids for r in result.single_premise] == [(lone,)]
-    # and a big device is not predicted on one call, even without premise faults
-    call = _Calls()
-    call("T4", 3)
-    result = rollup(call.reports, _topology(), config=devices_only, now=NOW)
-    assert result.predictions == ()
 
 
 def test_a_lone_call_on_a_small_device_predicts_it_even_with_premise_faults():
@@ -731,20 +726,39 @@ def test_a_lone_call_on_a_small_device_predicts_it_even_with_premise_faults():
 
 
 def test_the_fault_mix_weighs_device_kinds():
-    # Given a fuse and a transformer with the same customers, and one call
+    # Given a fuse feeding a transformer of 5 customers and one of 1, and one call under the
+    # first: the fuse or that transformer, as the mix says which fails more often
+    topology = Topology(
+        {"F": None, "T": "F", "t": "F"},
+        {"T": 5, "t": 1},
+        frozenset({"F"}),
+        frozenset({"T", "t"}),
+        kinds={"F": "lateral"},
+        sections={"F": 0},
+    )
+    call = _Calls()
+    call("T", 0)
+    fuses = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.02, lateral=0.98))
+    transformers = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.9, lateral=0.1))
+    assert _devices(rollup(call.reports, topology, config=fuses, now=NOW)) == ["F"]
+    assert _devices(rollup(call.reports, topology, config=transformers, now=NOW)) == ["T"]
+    with pytest.raises(ValueError, match="fault mix"):
+        FaultMix(premise=-1)
+
+
+def test_a_device_in_front_of_another_with_the_same_customers_names_the_lower_one():
+    # Given a fuse in front of a single transformer: whichever failed, the same customers
+    # are out, and the transformer names the outage whatever the mix
     topology = Topology(
         {"F": None, "T": "F"},
         {"T": 5},
         frozenset({"F"}),
         frozenset({"T"}),
         kinds={"F": "lateral"},
-        sections={"F": 0},
     )
     call = _Calls()
     call("T", 0)
-    fuses = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.1, lateral=0.9))
-    transformers = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.9, lateral=0.1))
-    assert _devices(rollup(call.reports, topology, config=fuses, now=NOW)) == ["F"]
-    assert _devices(rollup(call.reports, topology, config=transformers, now=NOW)) == ["T"]
-    with pytest.raises(ValueError, match="fault mix"):
-        FaultMix(premise=-1)
+    call("T", 3)
+    for mix in (FaultMix(), FaultMix(transformer=0.01, lateral=0.99), FaultMix.devices_only()):
+        result = rollup(call.reports, topology, config=replace(LIKELIHOOD, fault_mix=mix), now=NOW)
+        assert _devices(result) == ["T"]
