@@ -165,7 +165,6 @@ class _Tree:
 
     k: dict[int, int] = field(default_factory=dict)
     score: dict[int, float] = field(default_factory=dict)
-    size: dict[int, int] = field(default_factory=dict)
     split: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     take: set[int] = field(default_factory=set)
     kids: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -237,7 +236,6 @@ def _device_score(
     """Log-likelihood ratio of "``d`` is out" against "its calls are noise", prior included."""
     # Customers of active outages below are already out: neither callers nor silent.
     n = max(index.total[d] - cover.covered_customers_under.get(d, 0), kd)
-    tree.size[d] = n
     fault = model.fault_cost(index, d)
     s = model.outage_ll(kd, n) - kd * model.log_call - (n - kd) * model.log_silent - fault
     absorbed = cover.covered_count_under.get(d, 0) if config.widen_covered else 0
