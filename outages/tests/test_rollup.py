@@ -762,3 +762,57 @@ def test_a_device_in_front_of_another_with_the_same_customers_names_the_lower_on
     for mix in (FaultMix(), FaultMix(transformer=0.01, lateral=0.99), FaultMix.devices_only()):
         result = rollup(call.reports, topology, config=replace(LIKELIHOOD, fault_mix=mix), now=NOW)
         assert _devices(result) == ["T"]
+
+
+@pytest.fixture(scope="module")
+def reference_networks():
+    """The three reference feeders as the benchmark builds them (customers on their own
+    buses, fuses, line sections), with a depth-first layout to compare customer sets."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "rollup_accuracy", bench / "rollup_accuracy.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    return [module.Feeder(n, module.current_engine) for n in module.load_networks(SHARED_DATA)]
+
+
+@pytest.mark.data
+def test_every_reference_feeder_device_is_found_when_its_calls_fit_it(reference_networks):
+    # Given each device serving 20 customers or more (a sample of SimBench's 751), and 30,
+    # 60 or 100 % of its customers calling
+    for feeder in reference_networks:
+        layout = feeder.layout
+        devices = sorted(d for d in feeder.network.kind if layout.hi[d] - layout.lo[d] >= 20)
+        if len(devices) > 80:
+            devices = random.Random(feeder.network.name).sample(devices, 80)
+        for device in devices:
+            lo, hi = layout.span(device)
+            for share in (0.3, 0.6, 1.0):
+                rng = random.Random(f"{device}/{share}")
+                own = rng.sample(range(lo, hi), round(share * (hi - lo)))
+                reports = [
+                    Report(n, c, layout.anchor[c], NOW - timedelta(seconds=rng.randrange(1500)))
+                    for n, c in enumerate(own)
+                ]
+                result = rollup(reports, feeder.real, config=LIKELIHOOD, now=NOW)
+                # Then one prediction holds every call, at a device with the faulted device's
+                # customers (or, when none of the extra ones called, the smallest above them)
+                found = [(p.device, p.callers) for p in result.predictions]
+                assert len(found) == 1, (feeder.network.name, device, share, found)
+                predicted = layout.span(result.predictions[0].device)
+                fits = ((lo, hi), layout.span(layout.lowest_device_above(own)))
+                assert predicted in fits, (feeder.network.name, device, share, found)
+                assert result.single_premise == ()
