@@ -1,6 +1,6 @@
 """Accuracy of the outage roll-up engine on the reference feeders as they are, and its speed.
 
-Run from the project root: ``.venv/bin/python bench/rollup_accuracy.py [--trials 300]``.
+Run from the project root: ``.venv/bin/python bench/rollup_accuracy.py [--trials 1000]``.
 No database. Reads ../shared/data (relative to the project root); without it the accuracy part
 is skipped with a message (exit 0) and only the synthetic storm timing runs.
 
@@ -345,7 +345,7 @@ def _load_engine(path: str | None) -> tuple[ModuleType, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--engine", help="path of another engine module to measure")
     parser.add_argument("--no-storm", action="store_true", help="skip the storm timing")
     args = parser.parse_args()
