@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
@@ -80,6 +81,12 @@ def rollup_config() -> RollupConfig:
     default share)."""
     mode = Mode(getattr(settings, "OUTAGE_ROLLUP_MODE", Mode.LIKELIHOOD))
     shares = dict(getattr(settings, "OUTAGE_ROLLUP_FAULT_MIX", None) or {})
+    unknown = sorted(set(shares) - {kind.value for kind in FaultKind})
+    if unknown:
+        raise ImproperlyConfigured(
+            f"OUTAGE_ROLLUP_FAULT_MIX names unknown kinds {unknown}; "
+            f"use {[kind.value for kind in FaultKind]}"
+        )
     mix = FaultMix(**{k: float(v) for k, v in shares.items()})
     if getattr(settings, "OUTAGE_ROLLUP_STORM_MODE", False):
         return RollupConfig.storm(mode=mode, fault_mix=mix)

@@ -293,6 +293,8 @@ def test_beat_sweeper_runs_the_rollup_on_the_worker(celery_worker):
 
 
 def test_the_fault_mix_is_a_setting(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
     from outages.rollup import FaultMix
 
     settings.OUTAGE_ROLLUP_FAULT_MIX = {"premise": 0.0, "switch": 0.5}
@@ -302,6 +304,9 @@ def test_the_fault_mix_is_a_setting(settings):
     assert rollup_service.rollup_config().fault_mix == FaultMix(premise=0.0, switch=0.5)
     settings.OUTAGE_ROLLUP_FAULT_MIX = {}
     assert rollup_service.rollup_config().fault_mix == FaultMix()
+    settings.OUTAGE_ROLLUP_FAULT_MIX = {"premis": 0.0}
+    with pytest.raises(ImproperlyConfigured, match="premis"):
+        rollup_service.rollup_config()
 
 
 @pytest.mark.django_db
