@@ -342,6 +342,9 @@ WORKORDERS_CLOSE_ON_CONFIRMED_VISIT = True
 # Storm mode: the roll-up engine's storm settings (longer window, lower call-in rate).
 OUTAGE_ROLLUP_STORM_MODE = env.bool("OUTAGE_ROLLUP_STORM_MODE", default=False)
 OUTAGE_ROLLUP_MODE = env.str("OUTAGE_ROLLUP_MODE", default="likelihood")  # or "rules"
+# How often each kind of element fails (shares; outages.rollup.FaultMix), e.g.
+# "premise=0.3;transformer=0.2;lateral=0.3;section=0.15;switch=0.05"; empty: the defaults.
+OUTAGE_ROLLUP_FAULT_MIX = env.dict("OUTAGE_ROLLUP_FAULT_MIX", cast={"value": float}, default={})
 # After an intake commits, one roll-up run is queued this many seconds later (debounce).
 OUTAGE_ROLLUP_DEBOUNCE_SECONDS = env.float("OUTAGE_ROLLUP_DEBOUNCE_SECONDS", default=3.0)
 OUTAGE_INTAKE_TRIGGER_ROLLUP = env.bool("OUTAGE_INTAKE_TRIGGER_ROLLUP", default=True)

@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
@@ -43,7 +44,7 @@ from dispatch_center.core.tasks import send_task_safely
 from grids.models import Device, ServicePoint
 from outages import cache_client, events
 from outages.models import Interruption, Outage, OutageType, TroubleReport
-from outages.rollup import Mode, Report, RollupConfig, Topology, rollup
+from outages.rollup import FaultKind, FaultMix, Mode, Report, RollupConfig, Topology, rollup
 
 from .interruptions import outage_widen
 from .lifecycle import outage_create
@@ -76,11 +77,21 @@ class RollupRunResult:
 
 
 def rollup_config() -> RollupConfig:
-    """The engine's settings: storm settings when ``OUTAGE_ROLLUP_STORM_MODE`` is on."""
+    """The engine's settings: storm settings when ``OUTAGE_ROLLUP_STORM_MODE`` is on, the
+    fault mix from ``OUTAGE_ROLLUP_FAULT_MIX`` (shares by kind; missing kinds keep their
+    default share)."""
     mode = Mode(getattr(settings, "OUTAGE_ROLLUP_MODE", Mode.LIKELIHOOD))
+    shares = dict(getattr(settings, "OUTAGE_ROLLUP_FAULT_MIX", None) or {})
+    unknown = sorted(set(shares) - {kind.value for kind in FaultKind})
+    if unknown:
+        raise ImproperlyConfigured(
+            f"OUTAGE_ROLLUP_FAULT_MIX names unknown kinds {unknown}; "
+            f"use {[kind.value for kind in FaultKind]}"
+        )
+    mix = FaultMix(**{k: float(v) for k, v in shares.items()})
     if getattr(settings, "OUTAGE_ROLLUP_STORM_MODE", False):
-        return RollupConfig.storm(mode=mode)
-    return RollupConfig(mode=mode)
+        return RollupConfig.storm(mode=mode, fault_mix=mix)
+    return RollupConfig(mode=mode, fault_mix=mix)
 
 
 # monotonic() until which a queued run will still read what this process commits.
@@ -184,6 +195,7 @@ def _build_topology() -> Topology:
     switching: set[int] = set()
     transformers: set[int] = set()
     closed: set[int] = set()
+    kinds: dict[Any, FaultKind] = {}
     rows = Device.objects.order_by().values_list(
         "pk", "kind", "fed_from_id", "energized", "is_open"
     )
@@ -193,6 +205,8 @@ def _build_topology() -> Topology:
             transformers.add(pk)
         elif kind in Device.SWITCHING_KINDS:
             switching.add(pk)
+            # A fuse protects a lateral; the others are switches of the fault mix.
+            kinds[pk] = FaultKind.LATERAL if kind == Device.Kind.FUSE else FaultKind.SWITCH
             if kind in telemetered and energized and not is_open:
                 closed.add(pk)
     for pk, up in parent.items():
@@ -211,6 +225,7 @@ def _build_topology() -> Topology:
         switching=frozenset(switching),
         transformers=frozenset(transformers),
         closed=frozenset(closed),
+        kinds=kinds,
     )
 
 
@@ -279,6 +294,9 @@ def rollup_run(
         covered=covered.keys(),
         now=now,
     )
+    if answer.future_report_ids:
+        # A clock ahead of the database's: they stay pending for a later run.
+        logger.warning("Roll-up: %s reports dated after now", len(answer.future_report_ids))
 
     for prediction in answer.predictions:
         outage = _act_on_prediction(prediction, covered, at_of, now)
@@ -291,12 +309,36 @@ def rollup_run(
 
     result.merged_reports += _merge_covered(answer.covered_reports, covered, sp_of, now)
 
+    result.single_premise_reports += _request_premise_visits(
+        answer.single_premise, answer.stale_report_ids, status_of, at_of, sp_of, now
+    )
+    if result.created or result.widened:
+        logger.info(
+            "Roll-up: created %s, widened %s, %s reports predicted",
+            result.created,
+            result.widened,
+            result.predicted_reports,
+        )
+    return result
+
+
+def _request_premise_visits(
+    single_premise: Any,
+    stale_report_ids: tuple[Any, ...],
+    status_of: dict[Any, str],
+    at_of: dict[Any, datetime],
+    sp_of: dict[Any, int],
+    now: datetime,
+) -> int:
+    """Move lone and stale pending reports to single premise (a premise visit), once their
+    hold is over; returns how many moved."""
     hold = timedelta(seconds=float(getattr(settings, "OUTAGE_ROLLUP_SINGLE_PREMISE_DELAY", 180)))
-    lone = [(r.service_point, list(r.report_ids)) for r in answer.single_premise]
-    stale_ids = set(answer.stale_report_ids)
+    lone = [(r.service_point, list(r.report_ids)) for r in single_premise]
+    stale_ids = set(stale_report_ids)
     stale: dict[int, list[Any]] = defaultdict(list)
-    for pk in answer.stale_report_ids:
+    for pk in stale_report_ids:
         stale[sp_of[pk]].append(pk)
+    moved_total = 0
     for sp, ids in [*lone, *stale.items()]:
         waiting = [pk for pk in ids if status_of[pk] == Status.PENDING]
         if not waiting:
@@ -306,21 +348,14 @@ def rollup_run(
             continue  # give the neighbours time to call
         moved = _move(waiting, Status.SINGLE_PREMISE, outage=None, now=now)
         if moved:
-            result.single_premise_reports += moved
+            moved_total += moved
             events.publish(
                 events.REPORT_NEEDS_PREMISE_VISIT,
                 report_id=waiting[0],
                 service_point_id=sp,
                 report_ids=waiting,
             )
-    if result.created or result.widened:
-        logger.info(
-            "Roll-up: created %s, widened %s, %s reports predicted",
-            result.created,
-            result.widened,
-            result.predicted_reports,
-        )
-    return result
+    return moved_total
 
 
 def _act_on_prediction(

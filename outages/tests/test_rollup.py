@@ -10,7 +10,9 @@ import pytest
 
 from outages.rollup import (
     DEFAULT_CONFIG,
+    FaultMix,
     Mode,
+    NaiveTimeError,
     Reason,
     Report,
     RollupConfig,
@@ -313,9 +315,9 @@ def test_likelihood_separates_simultaneous_faults_and_leaves_far_noise_alone():
 
 
 def test_likelihood_leaves_a_stray_call_outside_a_near_total_outage():
-    # Given a breaker feeding a switch with 1000 customers and one transformer of 2 outside it
+    # Given a breaker feeding a switch with 1000 customers and a transformer of 60 outside it
     parent = {"FDR": None, "S": "FDR", "TX": "FDR"}
-    customers = {"TX": 2}
+    customers = {"TX": 60}
     for t in range(50):
         parent[f"T{t}"] = "S"
         customers[f"T{t}"] = 20
@@ -326,14 +328,37 @@ def test_likelihood_leaves_a_stray_call_outside_a_near_total_outage():
         call(f"T{t}", t % 20)
         call(f"T{t}", (t + 7) % 20)
     stray = call("TX", 0)
-    # Then S explains the outage calls and TX's call stays apart (the share rule predicts TX)
+    # Then S explains the outage calls and TX's call stays apart: 59 silent customers of TX
+    # would not fit an outage where one in ten calls
     result = rollup(call.reports, topology, now=NOW)
-    assert _devices(result) == ["S", "TX"]
+    assert _devices(result) == ["S"]
     assert result.predictions[0].confidence > 0.5
-    assert result.predictions[1].report_ids == (stray,)
-    # while pricing noise per customer only (no event-driven share) swallows it into FDR
+    assert [r.report_ids for r in result.single_premise] == [(stray,)]
+    # while pricing no event noise (mistakes and premise faults only) swallows it into FDR
     result = rollup(call.reports, topology, config=replace(LIKELIHOOD, noise_share=0), now=NOW)
     assert _devices(result) == ["FDR"]
+
+
+def test_likelihood_takes_the_last_supplied_callers_into_a_near_total_outage():
+    # Given the same breaker, but only 2 customers outside S, and both of them call
+    parent = {"FDR": None, "S": "FDR", "TX": "FDR"}
+    customers = {"TX": 2}
+    for t in range(50):
+        parent[f"T{t}"] = "S"
+        customers[f"T{t}"] = 20
+    topology = Topology(parent, customers, frozenset({"FDR", "S"}), frozenset(customers))
+    call = _Calls()
+    for t in range(50):
+        for c in range(10):
+            call(f"T{t}", c)
+    call("TX", 0)
+    call("TX", 1)
+    # Then the calls fit one outage at the breaker: noise would have to come from the very
+    # last customers with supply, and both of them
+    for config in (LIKELIHOOD, RollupConfig.storm()):
+        result = rollup(call.reports, topology, config=config, now=NOW)
+        assert _devices(result) == ["FDR"]
+        assert result.single_premise == ()
 
 
 def test_result_does_not_depend_on_report_order():
@@ -377,10 +402,18 @@ def test_topology_rejects_cycles_and_unknown_devices():
 
 
 def _ieee123(folder):
-    """Switches and load-bus transformers of IEEE 123 (lines and regulators are conductor).
+    """Switches and load-bus transformers of IEEE 123 (lines and regulators are conductor)."""
+    return _opendss(folder, "150", load_bus_transformers=True)
 
-    Returns the engine's topology and, for each device, the set of customers it cuts off,
-    computed by a breadth-first search of its own (not by the engine).
+
+def _opendss(folder, root, *, load_bus_transformers=False):
+    """An OpenDSS feeder's switches and service transformers, fed at bus ``root``.
+
+    Lines and regulators are conductor. With ``load_bus_transformers`` each load bus gets a
+    pseudo-transformer (IEEE 123 has none); otherwise a load hangs on the device that feeds
+    its bus (IEEE 8500: its own service transformer). Returns the engine's topology and, for
+    each device, the set of customers it cuts off, computed by a breadth-first search of its
+    own (not by the engine).
     """
 
     def bus(name):
@@ -397,33 +430,43 @@ def _ieee123(folder):
             adjacency[bus(r["bus1"])].append((bus(r["bus2"]), r["line"], kind))
             adjacency[bus(r["bus2"])].append((bus(r["bus1"]), r["line"], kind))
     for r in rows("transformers.csv"):
-        a, b = (bus(x) for x in r["buses"].split()[:2])
-        adjacency[a].append((b, r["transformer"], None))
-        adjacency[b].append((a, r["transformer"], None))
+        if r["enabled"] != "1":
+            continue
+        a, *others = (bus(x) for x in r["buses"].split())
+        kind = "transformer" if r["xfmrcode"].strip() and not load_bus_transformers else None
+        for b in others:
+            if b != a:
+                adjacency[a].append((b, r["transformer"], kind))
+                adjacency[b].append((a, r["transformer"], kind))
     loads = defaultdict(int)
     for r in rows("loads.csv"):
-        loads[bus(r["bus"])] += 1
+        if r["enabled"] == "1":
+            loads[bus(r["bus"])] += 1
 
-    parent, device_at, order = {}, {"150": None}, []
-    queue = deque(["150"])
+    parent, kinds, device_at = {}, {}, {root: None}
+    queue = deque([root])
     while queue:
         u = queue.popleft()
-        order.append(u)
         for v, name, kind in adjacency[u]:
             if v in device_at:
                 continue
-            if kind == "switch":
+            if kind is not None:
                 parent[name] = device_at[u]
+                kinds[name] = kind
                 device_at[v] = name
             else:
                 device_at[v] = device_at[u]
             queue.append(v)
-    customers, owner = {}, {}
+    customers, owner = defaultdict(int), {}
     for b, count in loads.items():
-        parent[f"T:{b}"] = device_at[b]
-        customers[f"T:{b}"] = count
+        t = device_at[b]
+        if load_bus_transformers or t is None or kinds[t] != "transformer":
+            t = f"T:{b}"
+            parent[t] = device_at[b]
+            kinds[t] = "transformer"
+        customers[t] += count
         for n in range(count):
-            owner[(b, n)] = f"T:{b}"
+            owner[(b, n)] = t
     cut_off = defaultdict(set)
     for sp, t in owner.items():
         d = t
@@ -432,9 +475,9 @@ def _ieee123(folder):
             d = parent[d]
     topology = Topology(
         parent,
-        customers,
-        frozenset(d for d in parent if d not in customers),
-        frozenset(customers),
+        dict(customers),
+        frozenset(d for d, k in kinds.items() if k == "switch"),
+        frozenset(d for d, k in kinds.items() if k == "transformer"),
     )
     return topology, cut_off
 
@@ -455,3 +498,321 @@ def test_ieee123_switch_fault_with_every_customer_calling_is_found(shared_data, 
         predicted = result.predictions[0].device
         assert cut_off[predicted] == cut_off[switch], (switch, predicted)
         assert result.single_premise == ()
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("share", [0.3, 0.6, 1.0])
+def test_ieee123_switch_fault_at_any_share_of_callers_is_found(shared_data, share):
+    topology, cut_off = _ieee123(shared_data / "network" / "ieee123" / "derived_csv")
+    for switch in sorted(d for d in topology.switching if cut_off[d]):
+        _assert_switch_found(topology, cut_off, switch, share, LIKELIHOOD)
+
+
+def _calls_of(cut_off, device, share, seed):
+    customers = sorted(cut_off[device])
+    rng = random.Random(f"{device}/{share}/{seed}")
+    chosen = rng.sample(customers, max(1, round(share * len(customers))))
+    return [
+        Report(n, sp, _transformer_of(cut_off, sp), NOW - timedelta(minutes=n % 20))
+        for n, sp in enumerate(chosen)
+    ]
+
+
+def _transformer_of(cut_off, sp):
+    # The smallest device that cuts the customer off is the one it hangs on.
+    return min((d for d, sps in cut_off.items() if sp in sps), key=lambda d: len(cut_off[d]))
+
+
+def _assert_switch_found(topology, cut_off, switch, share, config, seed=0):
+    reports = _calls_of(cut_off, switch, share, seed)
+    result = rollup(reports, topology, config=config, now=NOW)
+    _assert_one_fitting_prediction(result, cut_off, switch, reports)
+
+
+def _lowest_above(cut_off, reports):
+    """The smallest device cutting off every caller: calls alone cannot place a fault lower."""
+    callers = {r.service_point for r in reports}
+    return min((d for d, sps in cut_off.items() if callers <= sps), key=lambda d: len(cut_off[d]))
+
+
+def _assert_one_fitting_prediction(result, cut_off, device, reports):
+    """One prediction holding every call, at ``device`` or, when no caller sits outside a
+    smaller device, at that one (its silent remainder is no evidence either way)."""
+    found = [(p.device, p.callers) for p in result.predictions]
+    assert len(result.predictions) == 1, (device, found)
+    [prediction] = result.predictions
+    assert prediction.callers == len(reports), (device, found)
+    assert cut_off[prediction.device] in (
+        cut_off[device],
+        cut_off[_lowest_above(cut_off, reports)],
+    ), (device, found)
+    assert result.single_premise == ()
+
+
+@pytest.fixture(scope="module")
+def ieee8500(request):
+    from conftest import SHARED_DATA
+
+    folder = SHARED_DATA / "network" / "ieee8500" / "derived_csv"
+    if not folder.is_dir():
+        pytest.skip("../shared/data is not present")
+    topology, cut_off = _opendss(folder, "hvmv_sub_hsb")
+    # Every customer's transformer, once: the look-up above is slow on 1,177 customers.
+    owner = {}
+    for t in topology.transformers:
+        for sp in cut_off[t]:
+            owner[sp] = t
+    return topology, cut_off, owner
+
+
+def _storm_reports(cut_off, owner, device, share, seed):
+    customers = sorted(cut_off[device])
+    rng = random.Random(f"{device}/{share}/{seed}")
+    chosen = rng.sample(customers, max(1, round(share * len(customers))))
+    return [
+        Report(n, sp, owner[sp], NOW - timedelta(seconds=rng.randrange(25 * 60)))
+        for n, sp in enumerate(chosen)
+    ]
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("device", "share"),
+    [("a8735_48332_sw", 1.0), ("a8735_48332_sw", 0.6), ("l9407_48332_sw", 0.3)],
+)
+@pytest.mark.parametrize(
+    "config", [LIKELIHOOD, RollupConfig.storm(), RULES], ids=["likelihood", "storm", "rules"]
+)
+def test_ieee8500_storm_predicts_the_device_whose_outage_the_calls_fit(
+    ieee8500, device, share, config
+):
+    # Given the whole feeder (or most of it) out and a large share of its customers calling
+    topology, cut_off, owner = ieee8500
+    assert len(cut_off["a8735_48332_sw"]) == 1177
+    for seed in range(5):
+        reports = _storm_reports(cut_off, owner, device, share, seed)
+        result = rollup(reports, topology, config=config, now=NOW)
+        # Then that device is the one prediction: not the switch below it plus the callers of
+        # the last supplied customers as outages of their own transformers
+        _assert_one_fitting_prediction(result, cut_off, device, reports)
+        if share == 1.0:
+            assert result.predictions[0].device == device
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("share", [0.3, 0.6, 1.0])
+def test_ieee8500_every_switch_fault_is_found_whatever_the_share_calling(ieee8500, share):
+    topology, cut_off, owner = ieee8500
+    switches = sorted(d for d in topology.switching if len(cut_off[d]) >= 20)
+    assert len(switches) >= 20
+    for switch in switches:
+        reports = _storm_reports(cut_off, owner, switch, share, 0)
+        for config in (LIKELIHOOD, RollupConfig.storm()):
+            result = rollup(reports, topology, config=config, now=NOW)
+            _assert_one_fitting_prediction(result, cut_off, switch, reports)
+
+
+# --- time at the engine's edge -------------------------------------------------------------
+
+
+def test_naive_times_are_refused_with_a_named_error():
+    call = _Calls()
+    call("T1", 0)
+    naive = Report("n", "T1-1", "T1", datetime(2025, 7, 1, 11, 58))  # noqa: DTZ001
+    with pytest.raises(NaiveTimeError, match="time zone"):
+        rollup([*call.reports, naive], _topology(), now=NOW)
+    with pytest.raises(NaiveTimeError, match="now"):
+        rollup(call.reports, _topology(), now=datetime(2025, 7, 1, 12))  # noqa: DTZ001
+    # It is a ValueError, so a caller that validates input catches it as such
+    assert issubclass(NaiveTimeError, ValueError)
+
+
+@BOTH
+def test_future_reports_are_ignored_and_counted(config):
+    call = _Calls()
+    ids = [call("T1", 0), call("T1", 1)]
+    late = [call("T1", 2, minutes_ago=-5), call("T2", 0, minutes_ago=-1)]
+    result = rollup(call.reports, _topology(), config=config, now=NOW)
+    assert _devices(result) == ["T1"]
+    assert set(result.predictions[0].report_ids) == set(ids)
+    assert result.future_report_ids == tuple(late)
+    assert result.single_premise == ()
+
+
+@BOTH
+def test_the_same_report_twice_counts_once(config):
+    call = _Calls()
+    call("T4", 0)
+    twice = [*call.reports, *call.reports, call.reports[0]]
+    result = rollup(twice, _topology(), config=config, now=NOW)
+    assert [r.report_ids for r in result.single_premise] == [(call.reports[0].id,)]
+    assert result.duplicate_reports == 2
+    # Two distinct callers given twice each still predict their transformer once
+    call("T4", 1)
+    result = rollup(call.reports * 2, _topology(), config=config, now=NOW)
+    [prediction] = result.predictions
+    assert prediction.report_ids == tuple(r.id for r in call.reports)
+    assert result.duplicate_reports == 2
+
+
+def test_a_late_call_does_not_push_the_faults_calls_out_of_the_window():
+    # Given S1's customers calling in the first quarter hour and one more of them 40 minutes
+    # after the last (exponential delays have a long tail)
+    call = _Calls()
+    for n, (t, c) in enumerate([("T1", 0), ("T1", 1), ("T2", 0), ("T2", 3), ("T3", 1)]):
+        call(t, c, minutes_ago=55 - 3 * n)
+    late = call("T1", 2, minutes_ago=1)
+    # When the engine chooses the window itself (no `now`)
+    result = rollup(call.reports, _topology())
+    # Then the window ends with the cluster of calls, not with the latest call
+    assert _devices(result) == ["S1"]
+    assert len(result.predictions[0].report_ids) == 6
+    assert result.stale_report_ids == ()
+    # while a run that states its time keeps a trailing window: the cluster ended 43 minutes
+    # before it, so its calls are stale (the service has handled them long ago)
+    result = rollup(call.reports, _topology(), now=NOW)
+    assert result.predictions == ()
+    assert len(result.stale_report_ids) == 5
+    assert [r.report_ids for r in result.single_premise] == [(late,)]
+
+
+def test_a_cluster_reaching_into_the_window_is_used_whole():
+    # Calls 50 to 20 minutes ago, 10 minutes apart: one cluster whose latest call is fresh
+    call = _Calls()
+    for n in range(4):
+        call("T1", n, minutes_ago=50 - 10 * n)
+    result = rollup(call.reports, _topology(), now=NOW)
+    assert _devices(result) == ["T1"]
+    assert len(result.predictions[0].report_ids) == 4
+    # but nothing older than two windows, however the calls chain
+    old = call("T2", 0, minutes_ago=65)
+    result = rollup(call.reports, _topology(), now=NOW)
+    assert result.stale_report_ids == (old,)
+
+
+# --- single calls and the fault mix --------------------------------------------------------
+
+
+def test_a_lone_call_follows_the_fault_mix():
+    # Given one call from T1 (4 customers) and nothing else
+    call = _Calls()
+    lone = call("T1", 3)
+    # Under a mix without premise faults a call means a device is out: T1
+    devices_only = replace(LIKELIHOOD, fault_mix=FaultMix.devices_only(), rules_floor=False)
+    result = rollup(call.reports, _topology(), config=devices_only, now=NOW)
+    assert _devices(result) == ["T1"]
+    assert result.predictions[0].report_ids == (lone,)
+    # Under a mix with half premise faults the premise is likelier than T1 with 3 silent
+    half = replace(devices_only, fault_mix=FaultMix.half_premise())
+    result = rollup(call.reports, _topology(), config=half, now=NOW)
+    assert result.predictions == ()
+    assert [r.report_ids for r in result.single_premise] == [(lone,)]
+
+
+def test_a_lone_call_on_a_small_device_predicts_it_even_with_premise_faults():
+    # Given two transformers under a switch: one of 2 customers, one of 40
+    topology = Topology(
+        {"S": None, "small": "S", "big": "S"},
+        {"small": 2, "big": 40},
+        frozenset({"S"}),
+        frozenset({"small", "big"}),
+    )
+    half = replace(LIKELIHOOD, fault_mix=FaultMix.half_premise(), rules_floor=False)
+    for transformer, predicted in (("small", ["small"]), ("big", [])):
+        call = _Calls()
+        call(transformer, 0)
+        result = rollup(call.reports, topology, config=half, now=NOW)
+        assert _devices(result) == predicted, transformer
+
+
+def test_the_fault_mix_weighs_device_kinds():
+    # Given a fuse feeding a transformer of 5 customers and one of 1, and one call under the
+    # first: the fuse or that transformer, as the mix says which fails more often
+    topology = Topology(
+        {"F": None, "T": "F", "t": "F"},
+        {"T": 5, "t": 1},
+        frozenset({"F"}),
+        frozenset({"T", "t"}),
+        kinds={"F": "lateral"},
+        sections={"F": 0},
+    )
+    call = _Calls()
+    call("T", 0)
+    fuses = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.02, lateral=0.98))
+    transformers = replace(LIKELIHOOD, fault_mix=FaultMix(premise=0, transformer=0.9, lateral=0.1))
+    assert _devices(rollup(call.reports, topology, config=fuses, now=NOW)) == ["F"]
+    assert _devices(rollup(call.reports, topology, config=transformers, now=NOW)) == ["T"]
+    with pytest.raises(ValueError, match="fault mix"):
+        FaultMix(premise=-1)
+
+
+def test_a_device_in_front_of_another_with_the_same_customers_names_the_lower_one():
+    # Given a fuse in front of a single transformer: whichever failed, the same customers
+    # are out, and the transformer names the outage whatever the mix
+    topology = Topology(
+        {"F": None, "T": "F"},
+        {"T": 5},
+        frozenset({"F"}),
+        frozenset({"T"}),
+        kinds={"F": "lateral"},
+    )
+    call = _Calls()
+    call("T", 0)
+    call("T", 3)
+    for mix in (FaultMix(), FaultMix(transformer=0.01, lateral=0.99), FaultMix.devices_only()):
+        result = rollup(call.reports, topology, config=replace(LIKELIHOOD, fault_mix=mix), now=NOW)
+        assert _devices(result) == ["T"]
+
+
+@pytest.fixture(scope="module")
+def reference_networks():
+    """The three reference feeders as the benchmark builds them (customers on their own
+    buses, fuses, line sections), with a depth-first layout to compare customer sets."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from conftest import SHARED_DATA
+
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present")
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "rollup_accuracy", bench / "rollup_accuracy.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    return [module.Feeder(n, module.current_engine) for n in module.load_networks(SHARED_DATA)]
+
+
+@pytest.mark.data
+def test_every_reference_feeder_device_is_found_when_its_calls_fit_it(reference_networks):
+    # Given each device serving 20 customers or more (a sample of SimBench's 751), and 30,
+    # 60 or 100 % of its customers calling
+    for feeder in reference_networks:
+        layout = feeder.layout
+        devices = sorted(d for d in feeder.network.kind if layout.hi[d] - layout.lo[d] >= 20)
+        if len(devices) > 80:
+            devices = random.Random(feeder.network.name).sample(devices, 80)
+        for device in devices:
+            lo, hi = layout.span(device)
+            for share in (0.3, 0.6, 1.0):
+                rng = random.Random(f"{device}/{share}")
+                own = rng.sample(range(lo, hi), round(share * (hi - lo)))
+                reports = [
+                    Report(n, c, layout.anchor[c], NOW - timedelta(seconds=rng.randrange(1500)))
+                    for n, c in enumerate(own)
+                ]
+                result = rollup(reports, feeder.real, config=LIKELIHOOD, now=NOW)
+                # Then one prediction holds every call, at a device with the faulted device's
+                # customers (or, when none of the extra ones called, the smallest above them)
+                found = [(p.device, p.callers) for p in result.predictions]
+                assert len(found) == 1, (feeder.network.name, device, share, found)
+                predicted = layout.span(result.predictions[0].device)
+                fits = ((lo, hi), layout.span(layout.lowest_device_above(own)))
+                assert predicted in fits, (feeder.network.name, device, share, found)
+                assert result.single_premise == ()

@@ -303,3 +303,31 @@ def test_beat_sweeper_runs_the_rollup_on_the_worker(celery_worker):
     outage = _wait_for_outage()
     assert outage.device_id == net["T3"].pk
     _wait_until_idle()
+
+
+def test_the_fault_mix_is_a_setting(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from outages.rollup import FaultMix
+
+    settings.OUTAGE_ROLLUP_FAULT_MIX = {"premise": 0.0, "switch": 0.5}
+    config = rollup_service.rollup_config()
+    assert config.fault_mix == FaultMix(premise=0.0, switch=0.5)
+    settings.OUTAGE_ROLLUP_STORM_MODE = True
+    assert rollup_service.rollup_config().fault_mix == FaultMix(premise=0.0, switch=0.5)
+    settings.OUTAGE_ROLLUP_FAULT_MIX = {}
+    assert rollup_service.rollup_config().fault_mix == FaultMix()
+    settings.OUTAGE_ROLLUP_FAULT_MIX = {"premis": 0.0}
+    with pytest.raises(ImproperlyConfigured, match="premis"):
+        rollup_service.rollup_config()
+
+
+@pytest.mark.django_db
+def test_the_topology_names_fuses_as_laterals(network):
+    from outages.rollup import FaultKind
+
+    topology = rollup_service.rollup_topology()
+    assert topology.kinds is not None
+    assert topology.kinds[network["FU"].pk] is FaultKind.LATERAL
+    assert topology.kinds[network["S1"].pk] is FaultKind.SWITCH
+    assert network["T1"].pk not in topology.kinds
