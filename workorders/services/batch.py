@@ -18,39 +18,44 @@ from django.utils import timezone
 from workorders import dispatching, selectors
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder
 
-from . import common
+from . import batch_lease, common
 from .assign import Mode, Pick, _apply_picks, _crew_names, dispatch_policy
 from .dispatch import _dispatch_one
 
 logger = logging.getLogger(__name__)
 
-BATCH_LOCK_KEY = "workorders:dispatch-batch-running"
-
 
 def work_orders_dispatch_batch(*, now: datetime | None = None) -> dict[str, int]:
     """Match every waiting non-urgent order to crews at once (storm mode).
 
-    One batch runs at a time (a cache lock). Orders with refusals are dispatched one by one
-    (the batch solver knows no per-order exclusions); the rest go through ``plan_dispatch``
-    (minimum-cost assignment in batches of ``batch_size``, respecting spare capacity) and are
-    assigned ``batch_size`` per transaction, so the first are committed early. Orders left
+    One batch runs at a time, under a short lease renewed while it runs
+    (``batch_lease``): a batch whose worker was killed frees the lease within seconds. A
+    batch that finds the lease taken stamps the batch debt (the running batch re-runs when
+    it ends) and asks for one batch when the lease would expire, never in a loop. Orders with
+    refusals are dispatched one by one (the batch solver knows no per-order exclusions); the
+    rest go through ``plan_dispatch`` and are assigned ``batch_size`` per transaction, so the
+    first are committed early; a batch that lost its lease stops committing. Orders left
     without a crew get one "no crew" decision and are retried by the next batch or the
     sweeper. Returns counts for the log.
     """
-    if not cache.add(BATCH_LOCK_KEY, 1, timeout=300):
-        # Another batch is running. Orders that deferred to this one must not wait for beat:
-        # ask for the next batch, which runs after the delay (or skips and asks again).
-        cache.delete(common.BATCH_SCHEDULED_KEY)
-        common.schedule_batch()
+    lease = batch_lease.BatchLease.acquire()
+    if lease is None:
+        batch_lease.batch_schedule(countdown=batch_lease.lease_remaining_seconds() + 0.5)
         return {"skipped": 1}
     try:
-        cache.delete(common.BATCH_SCHEDULED_KEY)
-        return _run_batch(now or timezone.now())
+        with lease.kept_alive():
+            cache.delete(common.BATCH_SCHEDULED_KEY)
+            seen = batch_lease.batch_owed()
+            stats = _run_batch(now or timezone.now(), lease)
     finally:
-        cache.delete(BATCH_LOCK_KEY)
+        lease.release()
+    if not batch_lease.batch_settle(seen):
+        # Orders were deferred to the batch while this one ran: they must not wait for beat.
+        batch_lease.batch_schedule_now()
+    return stats
 
 
-def _run_batch(now: datetime) -> dict[str, int]:
+def _run_batch(now: datetime, lease: batch_lease.BatchLease) -> dict[str, int]:
     waiting = list(
         WorkOrder.objects.filter(status__in=WorkOrder.NEEDS_DISPATCH)
         .select_related("grid", "skill_needed")
@@ -103,6 +108,10 @@ def _run_batch(now: datetime) -> dict[str, int]:
         )
     step = policy.batch_size
     for start in range(0, len(picks), step):
+        if lease.lost:
+            # Another batch holds the lease now and will match what is left.
+            stats["lease_lost"] = 1
+            break
         with transaction.atomic():
             applied = _apply_picks(picks[start : start + step], mode=Mode.BATCH)
         stats["assigned"] += len(applied.done)

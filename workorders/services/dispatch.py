@@ -40,7 +40,7 @@ from grids.models import Crew
 from workorders import dispatching, selectors
 from workorders.models import DispatchRefusal, WorkOrder, WorkOrderEvent
 
-from . import common
+from . import batch_lease, common
 from .assign import (
     Mode,
     Pick,
@@ -102,7 +102,7 @@ def work_order_dispatch_auto(*, order_id: int, version: int | None = None) -> Wo
             except DomainError as exc:
                 logger.info("dispatch: order %s not pooled (%s)", order.pk, exc.code)
         if selectors.work_orders_waiting_count() > common.conf().storm_threshold:
-            common.schedule_batch()
+            batch_lease.batch_schedule()
             return None
     return _dispatch_one(order, now=timezone.now())
 
