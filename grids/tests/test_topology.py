@@ -82,3 +82,91 @@ def test_loop_closed_in_parallel_energises_each_node_once():
     assert tree[6].source == 7
     assert tree[6].pre == tree[6].post
     assert tree[3].source == 1
+
+
+# --- loops closed: which devices the interval cannot answer -----------------------------------
+
+
+def _tie_closed():
+    return [Link(lk.device, lk.node_a, lk.node_b, False) for lk in NETWORK]
+
+
+def _answer(links, sources, tree, device):
+    """What the materialised tree answers: the interval, or the search for a loop device."""
+    if tree[device].on_loop:
+        return topology.downstream(links, sources, device)
+    return _below(tree, device)
+
+
+def test_a_radial_network_has_no_device_on_a_loop():
+    tree = topology.supply_tree(NETWORK, SOURCES)
+    assert not any(e.on_loop for e in tree.values())
+    assert topology.closed_loop_devices(NETWORK, SOURCES) == set()
+
+
+def test_closing_a_tie_between_feeders_puts_both_paths_to_it_on_the_loop():
+    net = _tie_closed()
+    tree = topology.supply_tree(net, SOURCES)
+    # source 0 - 1 - 2 - tie 6 - 7 - source 100: a loop through the grid behind the sources
+    assert {d for d, e in tree.items() if e.on_loop} == {1, 2, 6, 7}
+    # Opening the head breaker 1 now cuts off only itself (the tie feeds the rest) ...
+    assert topology.downstream(net, SOURCES, 1) == {1}
+    # ... although its interval still holds its whole branch
+    assert _below(tree, 1) == {1, 2, 3, 4, 5}
+    # and for every device, the answer the tree gives is the search's
+    for device in tree:
+        assert _answer(net, SOURCES, tree, device) == topology.downstream(net, SOURCES, device)
+
+
+def test_devices_in_parallel_between_the_same_nodes_are_both_on_a_loop():
+    net = [*NETWORK, Link(9, 1, 2, False)]
+    assert topology.closed_loop_devices(net, SOURCES) == {2, 9}
+    tree = topology.supply_tree(net, SOURCES)
+    # The fuse below the pair is a bridge: the interval answers it
+    assert not tree[3].on_loop
+    assert _answer(net, SOURCES, tree, 3) == {3, 4}
+
+
+def test_a_loop_inside_a_branch_leaves_the_branch_head_radial():
+    # A second path 1 -> 2 through node 9 (devices 9, 10): a loop below breaker 1 only
+    net = [*NETWORK, Link(9, 1, 9, False), Link(10, 9, 2, False)]
+    tree = topology.supply_tree(net, SOURCES)
+    assert {d for d, e in tree.items() if e.on_loop} == {2, 9, 10}
+    assert not tree[1].on_loop
+    assert _answer(net, SOURCES, tree, 1) == {1, 2, 3, 4, 5, 9, 10}
+    assert topology.downstream(net, SOURCES, 2) == {2}
+
+
+def _random_network(rng, n_nodes, n_sources, extra):
+    """A random tree on ``n_nodes`` nodes plus ``extra`` random links, some open."""
+    links = []
+    device = 1
+    for node in range(n_sources, n_nodes):
+        links.append(Link(device, int(rng.integers(0, node)), node, bool(rng.random() < 0.1)))
+        device += 1
+    for _ in range(extra):
+        a, b = (int(x) for x in rng.choice(n_nodes, size=2, replace=False))
+        links.append(Link(device, a, b, bool(rng.random() < 0.4)))
+        device += 1
+    return links, list(range(n_sources))
+
+
+def test_the_tree_answers_like_the_search_on_random_meshed_networks():
+    import numpy as np
+
+    rng = np.random.default_rng(20261205)
+    checked = looped = 0
+    for _ in range(60):
+        links, sources = _random_network(
+            rng, int(rng.integers(5, 40)), int(rng.integers(1, 3)), int(rng.integers(0, 6))
+        )
+        tree = topology.supply_tree(links, sources)
+        for device in tree:
+            assert _answer(links, sources, tree, device) == topology.downstream(
+                links, sources, device
+            ), (links, device)
+            checked += 1
+            looped += tree[device].on_loop
+    # The cases exercised both paths
+    assert looped > 50
+    assert checked - looped > 200
