@@ -1,5 +1,7 @@
 """The pure supply-tree module on small hand-made networks."""
 
+import pytest
+
 from grids import topology
 from grids.topology import Link
 
@@ -170,3 +172,121 @@ def test_the_tree_answers_like_the_search_on_random_meshed_networks():
     # The cases exercised both paths
     assert looped > 50
     assert checked - looped > 200
+
+
+# --- the reference feeders with a loop closed (database, ../shared/data) ----------------------
+
+SIMBENCH = "simbench_1-MVLV-urban-all-0-sw"
+
+
+def _import_feeder(shared_data, kind: str, folder_name: str, prefix: str):
+    """Import one reference feeder; returns its raw reference graph and the prefix."""
+    from grids.tests import test_importers as ref
+
+    if kind == "simbench":
+        folder = shared_data / "network" / folder_name
+        ref._import("simbench", folder, prefix)
+        graph = ref.raw_simbench(folder)
+    else:
+        folder = shared_data / "network" / folder_name / "derived_csv"
+        ref._import("opendss-csv", folder, prefix)
+        source, ties = ref.IEEE[folder_name]
+        graph = ref.raw_opendss(folder, source, ties)
+    from grids.models import Device
+
+    synthetic = Device.objects.filter(
+        feeder__substation__code=prefix, code__endswith=ref.SYNTHETIC
+    ).values_list("code", flat=True)
+    graph.add_synthetic_transformers(list(synthetic), prefix)
+    return graph
+
+
+def _close(device, graph, prefix):
+    from grids import services
+    from grids.tests import test_importers as ref
+
+    services.device_set_open(device=device, is_open=False)
+    graph.open.discard(ref._element(device, prefix))
+
+
+def _customers_below(device) -> int:
+    from grids import selectors
+
+    device.refresh_from_db()
+    return selectors.device_downstream_service_points(device=device).count()
+
+
+@pytest.mark.data
+@pytest.mark.django_db
+def test_ieee123_with_tie_sw7_closed_switch_sw2_cuts_off_nobody(shared_data):
+    from grids.models import Device
+    from grids.tests import test_importers as ref
+
+    graph = _import_feeder(shared_data, "opendss", "ieee123", "i123")
+    sw2 = Device.objects.get(code="i123:sw2")
+    # Given the radial feeder: opening sw2 cuts off its branch, answered by the range query
+    assert sw2.on_closed_loop is False
+    radial_count = _customers_below(sw2)
+    assert radial_count > 0
+    # When the tie sw7 closes in parallel (make before break)
+    _close(Device.objects.get(code="i123:sw7"), graph, "i123")
+    # Then sw2 lies on the loop, and opening it cuts off no customer
+    sw2.refresh_from_db()
+    assert sw2.on_closed_loop is True
+    assert _customers_below(sw2) == 0
+    # and every sampled device answers as the independent search over the raw files does
+    ref.assert_matches_reference(graph, "i123", "sw7 closed")
+    # Radial sections are still answered by the range query
+    assert Device.objects.filter(feeder__substation__code="i123", on_closed_loop=False).exists()
+
+
+@pytest.mark.data
+@pytest.mark.django_db
+def test_simbench_with_a_ring_closed_its_head_breaker_cuts_off_nobody(shared_data):
+    from grids.models import Device
+    from grids.tests import test_importers as ref
+
+    graph = _import_feeder(shared_data, "simbench", SIMBENCH, "sb")
+    head = Device.objects.get(code="sb:MV3.101 Switch 12")
+    assert head.on_closed_loop is False
+    assert _customers_below(head) > 0
+    # When the open tie of its ring closes (the one whose closing puts the head on a loop)
+    ring_tie = None
+    for tie in Device.objects.filter(feeder__substation__code="sb", is_open=True).order_by("code"):
+        _close(tie, graph, "sb")
+        head.refresh_from_db()
+        if head.on_closed_loop:
+            ring_tie = tie
+            break
+        tie.refresh_from_db()
+        from grids import services
+
+        services.device_set_open(device=tie, is_open=True)
+        graph.open.add(ref._element(tie, "sb"))
+    assert ring_tie is not None, "no tie closes the ring of the head breaker"
+    # Then the head breaker cuts off nobody: the other feeder supplies the ring
+    assert _customers_below(head) == 0
+    ref.assert_matches_reference(graph, "sb", f"ring closed by {ring_tie.code}")
+
+
+@pytest.mark.data
+@pytest.mark.django_db
+def test_ieee8500_with_a_loop_closed_matches_the_raw_search(shared_data):
+    from grids.models import Device
+    from grids.tests import test_importers as ref
+
+    graph = _import_feeder(shared_data, "opendss", "ieee8500", "i8500")
+    mine = Device.objects.filter(feeder__substation__code="i8500")
+    # When an open switch whose two ends are both supplied closes (a loop)
+    looped = None
+    for tie in mine.filter(is_open=True).order_by("code"):
+        _close(tie, graph, "i8500")
+        if mine.filter(on_closed_loop=True).exists():
+            looped = tie
+            break
+    assert looped is not None, "no open switch of IEEE 8500 closes a loop"
+    # Then devices on the loop cut off nobody and the answers match the raw search
+    on_loop = list(mine.filter(on_closed_loop=True, kind__in=Device.SWITCHING_KINDS))
+    assert on_loop
+    assert all(_customers_below(d) == 0 for d in on_loop)
+    ref.assert_matches_reference(graph, "i8500", f"{looped.code} closed")
