@@ -182,14 +182,20 @@ def test_orders_of_a_batch_killed_mid_run_are_dispatched_again_soon_and_once(spa
     )
     assert since_back <= RECOVERY_LIMIT_S
 
-    # with no double assignment: one decision with a crew, one dispatch event per order
-    decisions = dict(
+    # with no double assignment: each order is dispatched once (one status change), its
+    # latest decision names the crew it holds (the rolling horizon may have moved offers not
+    # yet accepted, each move recorded), and no crew holds more than its capacity
+    latest = {}
+    for order_id, crew_id in (
         DispatchDecision.objects.filter(crew__isnull=False)
-        .values_list("order_id")
-        .annotate(n=Count("pk"))
-    )
-    assert len(decisions) == ORDERS
-    assert set(decisions.values()) == {1}
+        .order_by("order_id", "at", "pk")
+        .values_list("order_id", "crew_id")
+    ):
+        latest[order_id] = crew_id
+    holding = dict(WorkOrder.objects.values_list("pk", "crew_id"))
+    assert latest == holding
+    moves = DispatchDecision.objects.filter(data__has_key="replanned_from").count()
+    print(f"offers moved by the rolling horizon: {moves}")  # noqa: T201
     events = dict(
         WorkOrderEvent.objects.filter(
             kind=WorkOrderEvent.Kind.STATUS_CHANGED, to_status=S.DISPATCHED
