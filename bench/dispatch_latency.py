@@ -137,9 +137,11 @@ def _seed(crews: int, rng: random.Random) -> list:
 
 
 def _start_worker(database: str, concurrency: int) -> subprocess.Popen:
-    celery = ROOT / ".venv" / "bin" / "celery"
+    # The interpreter running this script, so the worker uses the same virtualenv.
     command = [
-        str(celery if celery.exists() else "celery"),
+        sys.executable,
+        "-m",
+        "celery",
         "-A",
         "dispatch_center",
         "worker",
