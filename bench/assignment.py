@@ -6,13 +6,25 @@ capacity 1 and no open order, no skills, no SLA deadlines, and a policy with onl
 term (no workload, territory or lateness), so the cost is travel time and the optimum is one
 ``linear_sum_assignment`` over the full travel matrix.
 
-Rows: greedy nearest-first (orders in arrival order, each takes its nearest free crew), the
-module's storm mode (``plan_dispatch`` in batches of 50 and 100 orders, arrival order, losers
-carried over), the module's batch as one full batch, and the optimum. Timings: building the
-module's batch matrix vs a bare numpy travel matrix, and ``solve_batch`` (solver plus the
-explained assignments it returns) vs a bare ``linear_sum_assignment`` on the same matrix.
+Rows: greedy nearest-first (orders in arrival order, each takes its nearest free crew); a
+**burst** replayed as the storm batch sees it: the orders arrive in order, ``--per-run`` (50) of
+them between two batch runs, and each run calls ``plan_dispatch`` on what waits then,
+
+* without re-planning (what storm mode did before: each run's orders are matched once, in
+  arrival-order chunks, and keep their crew);
+* with the rolling horizon: every offer no crew has accepted yet is planned again with the
+  new arrivals, moving only for more than ``replan_min_gain_min`` (rows for several values);
+  offers changed per order are reported;
+* the same with crews accepting their offers ``--accept-after`` runs after they were made
+  (accepted offers are no longer re-planned);
+
+the module's batch as one full batch, and the optimum over the same orders and crews. Timings:
+building the module's batch matrix vs a bare numpy travel matrix, and ``solve_batch`` (solver
+plus the explained assignments it returns) vs a bare ``linear_sum_assignment`` on the same
+matrix. The target: the rolling horizon within 5 % of the optimum on the 1,000-order burst.
 
     .venv/bin/python bench/assignment.py [--sizes 200 1000] [--seed 20250601]
+        [--per-run 50] [--thresholds 0 2 5 10] [--accept-after 4]
 """
 
 import argparse
@@ -98,27 +110,102 @@ def totals(result: d.DispatchResult) -> tuple[float, float, int]:
     return minutes, km, len(result.assignments)
 
 
-def run(n: int, seed: int) -> None:
+def _policy(threshold: float) -> d.DispatchPolicy:
+    return d.DispatchPolicy(
+        workload_min_per_order=0.0,
+        territory_bonus_min=0.0,
+        sla_late_weight=0.0,
+        storm_threshold=0,
+        replan_min_gain_min=threshold,
+    )
+
+
+def simulate_burst(
+    orders: list[d.OrderRequest],
+    crews: list[d.CrewState],
+    travel: np.ndarray,
+    *,
+    per_run: int,
+    replan: bool,
+    threshold: float = 5.0,
+    accept_after: int | None = None,
+) -> tuple[float, float, int, int, float]:
+    """Replay the burst through successive batch runs (module docstring). Returns (total
+    travel min, total km, orders assigned, offers changed, wall ms of all the runs)."""
+    policy = _policy(threshold)
+    order_at = {o.id: i for i, o in enumerate(orders)}
+    crew_at = {c.id: j for j, c in enumerate(crews)}
+    by_id = {o.id: o for o in orders}
+    state: tuple[d.CrewState, ...] = tuple(crews)
+    offers: dict[int, tuple[int, int]] = {}  # order id -> (crew id, run it was offered in)
+    accepted: dict[int, int] = {}
+    waiting: list[d.OrderRequest] = []
+    changed = 0
+    started = time.perf_counter()
+    for run, start in enumerate(range(0, len(orders), per_run)):
+        if accept_after is not None:
+            for order_id, (crew_id, at) in list(offers.items()):
+                if run - at >= accept_after:
+                    accepted[order_id] = crew_id
+                    del offers[order_id]
+        waiting += orders[start : start + per_run]
+        standing = [d.Offer(by_id[o], c) for o, (c, _) in offers.items()] if replan else []
+        result = d.plan_dispatch(waiting, state, now=NOW, policy=policy, offers=standing)
+        state = result.crews
+        for a in result.assignments:
+            offers[a.order_id] = (a.crew_id, run)
+        for a in result.replanned:
+            offers[a.order_id] = (a.crew_id, run)  # a new offer: its crew's clock restarts
+        changed += len(result.replanned)
+        done = {a.order_id for a in result.assignments}
+        waiting = [o for o in waiting if o.id not in done]
+    wall = (time.perf_counter() - started) * 1000.0
+    pairs = {**accepted, **{o: c for o, (c, _) in offers.items()}}
+    i = np.array([order_at[o] for o in pairs], dtype=np.intp)
+    j = np.array([crew_at[c] for c in pairs.values()], dtype=np.intp)
+    minutes = float(travel[i, j].sum())
+    km = minutes / 60.0 * TRAVEL_ONLY.speed_kmh[d.URBAN] / TRAVEL_ONLY.road_factor
+    return minutes, km, len(pairs), changed, wall
+
+
+def run(n: int, seed: int, args: argparse.Namespace) -> None:
     orders, crews = make_case(n, seed)
     repeat = 3
     rows: list[tuple[str, float, float, int, float]] = []
+    changes: dict[str, float] = {}
+    travel, t_bare_build = timed(lambda: bare_travel_matrix(orders, crews), repeat)
 
     greedy, t = timed(lambda: d.assign_greedy(orders, crews, now=NOW, policy=TRAVEL_ONLY), repeat)
     rows.append(("greedy nearest-first", *totals(greedy), t))
-    for size in (50, 100):
-        policy = d.DispatchPolicy(
-            workload_min_per_order=0.0,
-            territory_bonus_min=0.0,
-            sla_late_weight=0.0,
-            storm_threshold=0,
-            batch_size=size,
+    per_run = args.per_run
+    minutes, km, count, _, t = simulate_burst(orders, crews, travel, per_run=per_run, replan=False)
+    rows.append((f"burst, {per_run} per run, no re-planning (former storm)", minutes, km, count, t))
+    for threshold in args.thresholds:
+        name = f"burst, rolling horizon, threshold {threshold:g} min"
+        minutes, km, count, moved, t = simulate_burst(
+            orders, crews, travel, per_run=per_run, replan=True, threshold=threshold
         )
-        plan, t = timed(lambda p=policy: d.plan_dispatch(orders, crews, now=NOW, policy=p), repeat)
-        rows.append((f"storm mode, batches of {size} ({plan.batches})", *totals(plan), t))
+        rows.append((name, minutes, km, count, t))
+        changes[name] = moved / n
+    if args.accept_after:
+        name = (
+            f"burst, rolling horizon, threshold {args.thresholds[-1]:g} min, crews accept "
+            f"after {args.accept_after} runs"
+        )
+        minutes, km, count, moved, t = simulate_burst(
+            orders,
+            crews,
+            travel,
+            per_run=per_run,
+            replan=True,
+            threshold=args.thresholds[-1],
+            accept_after=args.accept_after,
+        )
+        rows.append((name, minutes, km, count, t))
+        changes[name] = moved / n
     full, t = timed(lambda: d.assign_batch(orders, crews, now=NOW, policy=TRAVEL_ONLY), repeat)
-    rows.append(("module batch, one full batch", *totals(full), t))
+    rows.append(("all waiting orders in one matching", *totals(full), t))
 
-    travel, t_bare_build = timed(lambda: bare_travel_matrix(orders, crews), repeat)
     (r, c), t_opt = timed(lambda: linear_sum_assignment(travel), repeat)
     km = d.haversine_km(
         [orders[i].lat for i in r],
@@ -138,11 +225,18 @@ def run(n: int, seed: int) -> None:
 
     optimum = rows[-1][1]
     print(f"\n### {n} orders x {n} crews (capacity 1, seed {seed + n})\n")
-    print("| method | total travel (min) | total km | vs optimum | assigned | wall time (ms) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| method | total travel (min) | total km | vs optimum | assigned "
+        "| offers changed per order | wall time (ms) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, minutes, kms, count, ms in rows:
         gap = round((minutes / optimum - 1.0) * 100.0, 2) + 0.0  # no "-0.00%"
-        print(f"| {name} | {minutes:,.1f} | {kms:,.1f} | {gap:+.2f}% | {count} | {ms:,.1f} |")
+        moved = f"{changes[name]:.3f}" if name in changes else ""
+        print(
+            f"| {name} | {minutes:,.1f} | {kms:,.1f} | {gap:+.2f}% | {count} | {moved} "
+            f"| {ms:,.1f} |"
+        )
 
     matrix, t_build = timed(
         lambda: d.batch_cost_matrix(orders, crews, now=NOW, policy=TRAVEL_ONLY), repeat
@@ -163,10 +257,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--seed", type=int, default=20250601)
+    parser.add_argument("--per-run", type=int, default=50, help="arrivals between batch runs")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 2.0, 5.0])
+    parser.add_argument("--accept-after", type=int, default=4, help="0: nobody accepts")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, scipy {__import__('scipy').__version__}")
     for n in args.sizes:
-        run(n, args.seed)
+        run(n, args.seed, args)
 
 
 if __name__ == "__main__":

@@ -358,6 +358,30 @@ def bench_synthetic(n_points: int, n_transformers: int, runs: int) -> None:
     print(row("device_set_open(tie, closed) incl. tree rebuild", t_tie))
     print(row(f"  then downstream SP ids of feeder B ({moved:,})", t_after_b))
     print(row("switch back (tie open, trunk switch closed)", t_back))
+
+    # A loop closed (make before break): the tie closes with the trunk switch still closed.
+    # The head and the trunk are on the loop (answered by a search of the component); a
+    # lateral fuse below it is still radial (the range query).
+    device_set_open(device=tie, is_open=False)
+    head_now = Device.objects.get(pk=head.pk)
+    fuse = Device.objects.get(code=f"{PREFIX}:F1.0")
+    assert head_now.on_closed_loop
+    assert not fuse.on_closed_loop
+    n_head, n_fuse = len(sp_ids(head_now)), len(sp_ids(fuse))
+    assert n_head == 0, f"with the loop closed the head cuts off {n_head}, expected 0"
+    print(
+        row(
+            "loop closed: SP ids of feeder head (0, component search)",
+            timed(lambda: sp_ids(head_now), runs),
+        )
+    )
+    print(
+        row(
+            f"loop closed: SP ids of a lateral fuse ({n_fuse:,}, range query)",
+            timed(lambda: sp_ids(fuse), runs),
+        )
+    )
+    device_set_open(device=tie, is_open=True)
     explain_head(head)
 
 
@@ -443,6 +467,7 @@ def bench_simbench(runs: int) -> None:
             ),
         )
     )
+    bench_simbench_ring_closed(runs)
     pts = list(
         ServicePoint.objects.filter(account_no__startswith=f"{SB_PREFIX}-").order_by("?")[
             : runs + 3
@@ -455,6 +480,50 @@ def bench_simbench(runs: int) -> None:
             timed(lambda: selectors.service_point_upstream_path(service_point=next(it)), runs),
         )
     )
+
+
+def bench_simbench_ring_closed(runs: int) -> None:
+    """Close the ring tie of ``MV3.101 Switch 12`` in parallel and time its downstream query
+    (a search of the component: 0 customers lose supply) beside a radial transformer's."""
+    from grids import selectors
+    from grids.models import Device
+    from grids.services import device_set_open
+
+    head = Device.objects.filter(code=f"{SB_PREFIX}:MV3.101 Switch 12").first()
+    if head is None:
+        return
+    ties = Device.objects.filter(feeder__substation__code=SB_PREFIX, is_open=True).order_by("code")
+    closed = None
+    for tie in ties:
+        device_set_open(device=tie, is_open=False)
+        head.refresh_from_db()
+        if head.on_closed_loop:
+            closed = tie
+            break
+        device_set_open(device=tie, is_open=True)
+    if closed is None:
+        print("SimBench: no tie closes the ring of MV3.101 Switch 12")
+        return
+    radial = Device.objects.filter(
+        feeder__substation__code=SB_PREFIX, kind="transformer", on_closed_loop=False
+    ).first()
+    assert radial is not None
+
+    def ids(device: Device) -> list[int]:
+        return list(
+            selectors.device_downstream_service_points(device=device).values_list("pk", flat=True)
+        )
+
+    n_head = len(ids(head))
+    print(f"SimBench ring closed by {closed.code.split(':', 1)[1]}")
+    print(
+        row(
+            f"ring closed: Switch 12 ({n_head}, component search)",
+            timed(lambda: ids(head), runs),
+        )
+    )
+    print(row("ring closed: a radial transformer (range query)", timed(lambda: ids(radial), runs)))
+    device_set_open(device=closed, is_open=True)
 
 
 def main() -> int:

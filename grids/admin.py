@@ -130,7 +130,7 @@ class DeviceAdmin(admin.ModelAdmin):
     raw_id_fields = ("node_a", "node_b")
     autocomplete_fields = ("feeder",)
     # The supply tree is maintained by grids.services.topology_rebuild only.
-    readonly_fields = ("energized", "fed_from", "source", "tree_pre", "tree_post")
+    readonly_fields = ("energized", "fed_from", "source", "tree_pre", "tree_post", "on_closed_loop")
     show_full_result_count = False
 
 

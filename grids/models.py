@@ -9,8 +9,10 @@ state (``is_open``). Service points (customer accounts) hang below a distributio
 
 The *current* supply tree — which device feeds which, given the present switch states — is
 materialised on each device (``energized``, ``fed_from``, ``source``, ``tree_pre`` /
-``tree_post``) by ``grids.services.topology_rebuild``, so that "everything downstream of a
-device" is a single indexed range query. Only that service writes those fields.
+``tree_post``, ``on_closed_loop``) by ``grids.services.topology_rebuild``, so that
+"everything downstream of a device" is a single indexed range query for a device on a radial
+section; a device on a loop of closed devices is answered by a search of its component. Only
+that service writes those fields.
 
 Organisation: districts and sub-districts (the address hierarchy), grids (repair zones, each
 with one repair station), crews and their members.
@@ -305,6 +307,10 @@ class Device(TimeStampedModel):
     )
     tree_pre = models.IntegerField(null=True, blank=True)
     tree_post = models.IntegerField(null=True, blank=True)
+    # On a loop of closed devices (a meshed section, e.g. during a make-before-break
+    # transfer): opening it cuts off less than its interval, so the downstream selectors
+    # search its component instead. NULL until the tree is rebuilt after the field was added.
+    on_closed_loop = models.BooleanField(_("on a closed loop"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -7,11 +7,17 @@ a pre-order interval ``[pre, post]`` such that the devices downstream of ``d`` a
 those with the same source and ``d.pre <= pre <= d.post``.
 
 When closed devices form a loop (a tie closed in parallel), each node is entered once, from
-its nearest source; the device that closes the loop is energised and feeds nothing.
+its nearest source; the device that closes the loop is energised and feeds nothing. Then the
+interval no longer answers "what loses supply if ``d`` opens" for a device on the loop: the
+other path keeps its branch supplied. ``TreeEntry.on_loop`` marks those devices (every
+energised device on a cycle of closed devices, the sources counted as one node since the
+grid behind them joins them); their answer comes from ``downstream``. For every other device
+the interval stays exact, meshed sections below it included: such a device is a bridge of
+the energised network, so opening it cuts off exactly its subtree.
 """
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 
@@ -31,6 +37,8 @@ class TreeEntry:
     post: int
     # The node on the side away from the supply.
     out_node: int
+    # On a loop of closed devices: the interval does not say what opening it cuts off.
+    on_loop: bool = False
 
 
 def _adjacency(links: Iterable[Link]) -> tuple[dict[int, list[Link]], dict[int, Link]]:
@@ -52,6 +60,7 @@ def supply_tree(links: Iterable[Link], source_nodes: Iterable[int]) -> dict[int,
     between two feeders leaves each section on its nearer source); a depth-first walk of the
     resulting tree then numbers it.
     """
+    links = list(links)
     by_node, _ = _adjacency(links)
     sources = sorted(set(source_nodes))
     live_nodes: set[int] = set(sources)
@@ -83,6 +92,7 @@ def supply_tree(links: Iterable[Link], source_nodes: Iterable[int]) -> dict[int,
             children[link.device].append(child.device)
             queue.append((child, out_node))
 
+    on_loop = closed_loop_devices(links, sources)
     result: dict[int, TreeEntry] = {}
     counter = 0
     for root_id in roots:
@@ -92,7 +102,12 @@ def supply_tree(links: Iterable[Link], source_nodes: Iterable[int]) -> dict[int,
             device, leaving = stack.pop()
             if leaving:
                 result[device] = TreeEntry(
-                    parent[device], root_id, pre_of[device], counter - 1, out_of[device]
+                    parent[device],
+                    root_id,
+                    pre_of[device],
+                    counter - 1,
+                    out_of[device],
+                    device in on_loop,
                 )
                 continue
             pre_of[device] = counter
@@ -100,6 +115,64 @@ def supply_tree(links: Iterable[Link], source_nodes: Iterable[int]) -> dict[int,
             stack.append((device, True))
             stack.extend((c, False) for c in reversed(children.get(device, ())))
     return result
+
+
+def closed_loop_devices(links: Iterable[Link], source_nodes: Iterable[int]) -> set[int]:
+    """Energised closed devices that lie on a loop of closed devices (meshed sections).
+
+    Opening such a device alone cuts nobody off: another path still supplies both its ends.
+    The sources are one node here (the grid behind the busbars joins them), so a tie closed
+    between two feeders puts both feeders' paths to it on the loop. These are the edges of
+    the energised network that are not bridges (an iterative Tarjan search keyed on devices,
+    so two devices in parallel between the same nodes are both on a loop).
+    """
+    links = list(links)
+    sources = set(source_nodes)
+    live = energized_devices(links, sources)
+    if not live:
+        return set()
+    hub = min(min(min(lk.node_a, lk.node_b) for lk in links), min(sources)) - 1
+
+    def node(n: int) -> int:
+        return hub if n in sources else n
+
+    adjacency: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    looped: set[int] = set()
+    for lk in links:
+        if lk.device not in live:
+            continue
+        a, b = node(lk.node_a), node(lk.node_b)
+        if a == b:  # between two busbars: a loop through the grid on its own
+            looped.add(lk.device)
+            continue
+        adjacency[a].append((b, lk.device))
+        adjacency[b].append((a, lk.device))
+    bridges: set[int] = set()
+    disc: dict[int, int] = {hub: 0}
+    low: dict[int, int] = {hub: 0}
+    stack: list[tuple[int, int | None, Iterator[tuple[int, int]]]] = [
+        (hub, None, iter(adjacency.get(hub, ())))
+    ]
+    while stack:
+        here, via, edges = stack[-1]
+        for there, device in edges:
+            if device == via:
+                continue
+            if there in disc:
+                low[here] = min(low[here], disc[there])
+                continue
+            disc[there] = low[there] = len(disc)
+            stack.append((there, device, iter(adjacency.get(there, ()))))
+            break
+        else:
+            stack.pop()
+            if stack and via is not None:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[here])
+                if low[here] > disc[parent]:
+                    bridges.add(via)
+    on_tree = {d for edges in adjacency.values() for _, d in edges}
+    return looped | (on_tree - bridges)
 
 
 def energized_devices(links: Iterable[Link], source_nodes: Iterable[int]) -> set[int]:

@@ -49,13 +49,18 @@ def work_order_dispatch_task(order_id: int, version: int | None = None) -> None:
 def work_orders_dispatch_batch_task(only_in_storm: bool = False) -> None:
     """Storm mode: match every waiting non-urgent order at once. The debounced run (from
     the dispatch task) always runs, since orders were deferred to it; the beat run
-    (``only_in_storm``) only while more orders wait than the storm threshold."""
+    (``only_in_storm``) while more orders wait than the storm threshold, or while a batch is
+    owed (orders were deferred to a batch that has not finished: its worker may have died)."""
     from workorders.selectors import work_orders_waiting_count
-    from workorders.services import work_orders_dispatch_batch
+    from workorders.services import batch_lease, work_orders_dispatch_batch
     from workorders.services.common import conf
 
     waiting = work_orders_waiting_count()
-    if waiting and (not only_in_storm or waiting > conf().storm_threshold):
+    owed = batch_lease.batch_owed()
+    if not waiting:
+        batch_lease.batch_settle(owed)
+        return
+    if not only_in_storm or owed is not None or waiting > conf().storm_threshold:
         work_orders_dispatch_batch()
 
 

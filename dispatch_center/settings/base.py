@@ -331,6 +331,11 @@ WORKORDERS_STORM_THRESHOLD = env.int("WORKORDERS_STORM_THRESHOLD", default=30)
 # How long the storm batch collects orders before matching them (longer: bigger, better
 # matched batches; shorter: less waiting).
 WORKORDERS_BATCH_DELAY_SECONDS = env.float("WORKORDERS_BATCH_DELAY_SECONDS", default=0.3)
+# The storm batch's lease: a batch whose worker died frees it within this many seconds.
+WORKORDERS_BATCH_LEASE_SECONDS = env.float("WORKORDERS_BATCH_LEASE_SECONDS", default=15.0)
+# Rolling horizon: an offer no crew has accepted yet moves to another crew only when the
+# storm batch gains at least this many minute-equivalents per moved offer (churn threshold).
+WORKORDERS_REPLAN_MIN_GAIN_MINUTES = env.float("WORKORDERS_REPLAN_MIN_GAIN_MINUTES", default=2.0)
 # The sweeper re-queues an order still waiting this long after its last dispatch request.
 WORKORDERS_DISPATCH_STALE_SECONDS = env.int("WORKORDERS_DISPATCH_STALE_SECONDS", default=60)
 # Grab pool time to live when no pool policy sets one.

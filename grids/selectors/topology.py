@@ -1,4 +1,12 @@
-"""Reads of the network topology, given the current switch states."""
+"""Reads of the network topology, given the current switch states.
+
+"Downstream of a device" is what loses supply if the device opens. For a closed, energised
+device on a radial section that is its interval of the materialised supply tree: one indexed
+range query. For a device on a loop of closed devices (``Device.on_closed_loop``: a tie closed
+in parallel, the moment of a make-before-break transfer) the other path keeps its branch
+supplied, so the answer comes from a search of its network component
+(``grids.topology.downstream``), as it does for an open or de-energised device.
+"""
 
 from django.db.models import QuerySet
 
@@ -6,14 +14,33 @@ from grids import topology
 from grids.models import Device, ServicePoint
 
 
+def _radial(device: Device) -> bool:
+    """Whether the interval of ``device`` is its downstream set (see the module docstring).
+
+    ``on_closed_loop`` is NULL only for a tree built before the field existed: searched."""
+    return (
+        device.energized
+        and not device.is_open
+        and device.tree_pre is not None
+        and device.on_closed_loop is False
+    )
+
+
+def _searched_device_ids(device: Device) -> list[int]:
+    from grids.services.network import network_component_links
+
+    links, sources = network_component_links(feeder_ids=[device.feeder_id])
+    return sorted(topology.downstream(links, sources, device.pk))
+
+
 def device_downstream_device_ids(*, device: Device) -> list[int]:
     """Ids of the devices that lose supply if ``device`` opens (itself included).
 
-    For an energised closed device this is one indexed range query on the materialised tree;
-    for an open or de-energised device it is what the device would supply if it were closed,
-    computed by a search over its network component.
+    For an energised closed device on a radial section this is one indexed range query on the
+    materialised tree; for a device on a closed loop, or an open one, it is computed by a
+    search over its network component (for an open device: what it would supply if closed).
     """
-    if device.energized and not device.is_open and device.tree_pre is not None:
+    if _radial(device):
         return list(
             Device.objects.filter(
                 source_id=device.source_id,
@@ -21,18 +48,15 @@ def device_downstream_device_ids(*, device: Device) -> list[int]:
                 tree_pre__lte=device.tree_post,
             ).values_list("pk", flat=True)
         )
-    if not device.is_open:
+    if not device.is_open and not device.energized:
         # Closed but de-energised: opening it cuts off nothing more.
         return []
-    from grids.services.network import network_component_links
-
-    links, sources = network_component_links(feeder_ids=[device.feeder_id])
-    return sorted(topology.downstream(links, sources, device.pk))
+    return _searched_device_ids(device)
 
 
 def device_downstream_transformers(*, device: Device) -> QuerySet[Device]:
     """Distribution transformers downstream of ``device`` (see the ids selector)."""
-    if device.energized and not device.is_open and device.tree_pre is not None:
+    if _radial(device):
         return Device.objects.filter(
             kind=Device.Kind.TRANSFORMER,
             source_id=device.source_id,
@@ -44,8 +68,8 @@ def device_downstream_transformers(*, device: Device) -> QuerySet[Device]:
 
 
 def device_downstream_service_points(*, device: Device) -> QuerySet[ServicePoint]:
-    """Service points supplied through ``device`` under the current switch states."""
-    if device.energized and not device.is_open and device.tree_pre is not None:
+    """Service points that lose supply if ``device`` opens, under the current switch states."""
+    if _radial(device):
         # Unordered: callers treat it as a set, and sorting 10,000 rows costs a third.
         return ServicePoint.objects.filter(
             transformer__source_id=device.source_id,
@@ -59,7 +83,8 @@ def device_downstream_service_points(*, device: Device) -> QuerySet[ServicePoint
 def device_upstream_path(*, device: Device) -> list[Device]:
     """Devices from ``device`` up to the feeder head supplying it now, bottom first.
 
-    Empty when the device is de-energised.
+    Empty when the device is de-energised. With a loop closed, the path is the one the tree
+    took (from the nearest source).
     """
     if not device.energized or device.tree_pre is None:
         return []

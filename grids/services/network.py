@@ -65,13 +65,14 @@ def _touches(feeders: set[int]) -> Q:
     return _node_of(feeders, "node_a_id") | _node_of(feeders, "node_b_id")
 
 
-_TREE_FIELDS = ("energized", "fed_from", "source", "tree_pre", "tree_post")
+_TREE_FIELDS = ("energized", "fed_from", "source", "tree_pre", "tree_post", "on_closed_loop")
 
 
-def _write_tree(
-    rows: list[tuple[int, bool, int | None, int | None, int | None, int | None]],
-) -> None:
-    """Write (pk, energized, fed_from, source, pre, post) rows of the supply tree.
+TreeRow = tuple[int, bool, int | None, int | None, int | None, int | None, bool | None]
+
+
+def _write_tree(rows: list[TreeRow]) -> None:
+    """Write (pk, energized, fed_from, source, pre, post, on_closed_loop) rows of the tree.
 
     On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` per batch: ``bulk_update`` builds a
     ``CASE WHEN pk = ...`` per column whose cost grows with the square of the batch, which
@@ -84,12 +85,19 @@ def _write_tree(
         table = qn(Device._meta.db_table)
         sets = ", ".join(
             f"{qn(c)} = %s"
-            for c in ("energized", "fed_from_id", "source_id", "tree_pre", "tree_post")
+            for c in (
+                "energized",
+                "fed_from_id",
+                "source_id",
+                "tree_pre",
+                "tree_post",
+                "on_closed_loop",
+            )
         )
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET {sets} WHERE {qn('id')} = %s",  # noqa: S608
-                [(e, f, s_, a, b, pk) for pk, e, f, s_, a, b in rows],
+                [(e, f, s_, a, b, loop, pk) for pk, e, f, s_, a, b, loop in rows],
             )
         return
     qn = connection.ops.quote_name
@@ -97,7 +105,9 @@ def _write_tree(
     column_of = {f.name: str(f.column) for f in meta.concrete_fields}
     columns = [qn(column_of[name]) for name in _TREE_FIELDS]
     assignments = ", ".join(f"{col} = v.{qn('c' + str(i))}" for i, col in enumerate(columns))
-    row_sql = "(%s::bigint, %s::boolean, %s::bigint, %s::bigint, %s::integer, %s::integer)"
+    row_sql = (
+        "(%s::bigint, %s::boolean, %s::bigint, %s::bigint, %s::integer, %s::integer, %s::boolean)"
+    )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 5000):
             batch = rows[start : start + 5000]
@@ -106,7 +116,7 @@ def _write_tree(
             cursor.execute(
                 f"UPDATE {qn(meta.db_table)} AS d SET {assignments} "  # noqa: S608
                 f"FROM (VALUES {', '.join([row_sql] * len(batch))}) "
-                f"AS v(id, c0, c1, c2, c3, c4) "
+                f"AS v(id, c0, c1, c2, c3, c4, c5) "
                 f"WHERE d.{qn(column_of['id'])} = v.id",
                 params,
             )
@@ -116,8 +126,9 @@ def _write_tree(
 def topology_rebuild(*, feeder_ids: Iterable[int]) -> int:
     """Recompute the supply tree of the network component holding ``feeder_ids``.
 
-    Writes ``energized``, ``fed_from``, ``source``, ``tree_pre`` and ``tree_post`` of every
-    device in the component; returns how many devices changed. The only writer of those fields.
+    Writes ``energized``, ``fed_from``, ``source``, ``tree_pre``, ``tree_post`` and
+    ``on_closed_loop`` of every device in the component; returns how many devices changed.
+    The only writer of those fields.
     """
     links, sources = network_component_links(feeder_ids=feeder_ids)
     if not links:
@@ -126,16 +137,16 @@ def topology_rebuild(*, feeder_ids: Iterable[int]) -> int:
     current = {
         row[0]: row[1:]
         for row in Device.objects.filter(pk__in=[lk.device for lk in links]).values_list(
-            "pk", "energized", "fed_from_id", "source_id", "tree_pre", "tree_post"
+            "pk", "energized", "fed_from_id", "source_id", "tree_pre", "tree_post", "on_closed_loop"
         )
     }
-    changed: list[tuple[int, bool, int | None, int | None, int | None, int | None]] = []
+    changed: list[TreeRow] = []
     for lk in links:
         entry = tree.get(lk.device)
         want = (
-            (True, entry.fed_from, entry.source, entry.pre, entry.post)
+            (True, entry.fed_from, entry.source, entry.pre, entry.post, entry.on_loop)
             if entry
-            else (False, None, None, None, None)
+            else (False, None, None, None, None, False)
         )
         if current.get(lk.device) != want:
             changed.append((lk.device, *want))

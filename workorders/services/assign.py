@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -41,8 +42,19 @@ PREFILTER_ABOVE = 200
 
 
 def dispatch_policy() -> dispatching.DispatchPolicy:
-    """The module's policy with the project's storm threshold."""
-    return dispatching.DispatchPolicy(storm_threshold=common.conf().storm_threshold)
+    """The module's policy with the project's storm threshold and re-planning threshold
+    (``WORKORDERS_REPLAN_MIN_GAIN_MINUTES``: an offer not yet accepted moves to another crew
+    only when the plan gains at least this many minute-equivalents per moved offer)."""
+    return dispatching.DispatchPolicy(
+        storm_threshold=common.conf().storm_threshold,
+        replan_min_gain_min=float(
+            getattr(
+                settings,
+                "WORKORDERS_REPLAN_MIN_GAIN_MINUTES",
+                dispatching.DEFAULT_POLICY.replan_min_gain_min,
+            )
+        ),
+    )
 
 
 @dataclass
@@ -87,9 +99,44 @@ def _apply_picks(
     if not picks:
         return out
     crews = common.lock_crews([p.crew_id for p in picks])
-    counts = common.crew_open_counts(crews)
     common.lock_outages([p.order.outage_id for p in picks if common.moves_outage(p.order)])
     now = timezone.now()
+    fit = _fit_picks(picks, crews, out, check_capacity=check_capacity, strict=strict)
+    previous: dict[int, str] = {}
+    if len(fit) == 1 or strict:
+        for pick, crew in fit:
+            try:
+                previous[pick.order.pk], _at = common.cas(
+                    order=pick.order, to=Status.DISPATCHED, at=now, extra={"crew": crew}
+                )
+            except (ConcurrentUpdate, TransitionNotAllowed):
+                if strict:
+                    raise
+                out.changed.append(pick.order.pk)
+    else:
+        previous = common.cas_dispatch_many([(pick.order, crew) for pick, crew in fit], at=now)
+        out.changed.extend(p.order.pk for p, _crew in fit if p.order.pk not in previous)
+    moved = [(pick, crew) for pick, crew in fit if pick.order.pk in previous]
+    _record_picks(moved, previous, mode=mode, actor=actor, actor_label=actor_label, at=now)
+    out.done.extend(pick.order for pick, _crew in moved)
+    label = common.label_for(actor, actor_label)
+    for order in out.done:
+        common.outage_crew_dispatched(order, actor=actor, label=label)
+    common.crew_refresh_status(o.crew_id for o in out.done)
+    return out
+
+
+def _fit_picks(
+    picks: Sequence[Pick],
+    crews: dict[int, Crew],
+    out: Applied,
+    *,
+    check_capacity: bool,
+    strict: bool,
+) -> list[tuple[Pick, Crew]]:
+    """The picks whose crew (locked) is on duty and, with ``check_capacity``, has room after
+    the picks before it; the others go to ``out.crew_unavailable``, or raise with ``strict``."""
+    counts = common.crew_open_counts(crews)
     fit: list[tuple[Pick, Crew]] = []
     for pick in picks:
         crew = crews.get(pick.crew_id)
@@ -105,26 +152,23 @@ def _apply_picks(
             continue
         counts[crew.pk] = counts.get(crew.pk, 0) + 1
         fit.append((pick, crew))
-    previous: dict[int, str] = {}
-    if len(fit) == 1 or strict:
-        for pick, crew in fit:
-            try:
-                previous[pick.order.pk], _at = common.cas(
-                    order=pick.order, to=Status.DISPATCHED, at=now, extra={"crew": crew}
-                )
-            except (ConcurrentUpdate, TransitionNotAllowed):
-                if strict:
-                    raise
-                out.changed.append(pick.order.pk)
-    else:
-        previous = common.cas_dispatch_many([(pick.order, crew) for pick, crew in fit], at=now)
-        out.changed.extend(p.order.pk for p, _crew in fit if p.order.pk not in previous)
+    return fit
+
+
+def _record_picks(
+    moved: Sequence[tuple[Pick, Crew]],
+    previous: dict[int, str],
+    *,
+    mode: str,
+    actor: User | None,
+    actor_label: str,
+    at: datetime,
+) -> None:
+    """The decisions and timeline rows of the orders just dispatched, in bulk."""
     decisions: list[DispatchDecision] = []
     events: list[WorkOrderEvent] = []
-    for pick, crew in fit:
+    for pick, crew in moved:
         order = pick.order
-        if order.pk not in previous:
-            continue
         chosen = next((c for c in pick.candidates if c.get("crew_id") == crew.pk), None)
         decisions.append(
             DispatchDecision(
@@ -135,14 +179,14 @@ def _apply_picks(
                 filtered_out=pick.filtered_out,
                 data=pick.data,
                 actor=actor,
-                at=now,
+                at=at,
             )
         )
         events.append(
             common.make_event(
                 order=order,
                 kind=WorkOrderEvent.Kind.STATUS_CHANGED,
-                at=now,
+                at=at,
                 actor=actor,
                 actor_label=actor_label,
                 from_status=previous[order.pk],
@@ -152,16 +196,10 @@ def _apply_picks(
                 data={"mode": mode, "cost": chosen.get("cost") if chosen else None},
             )
         )
-        out.done.append(order)
     DispatchDecision.objects.bulk_create(decisions)
     for event, decision in zip(events, decisions, strict=True):
         event.data["decision_id"] = decision.pk
     WorkOrderEvent.objects.bulk_create(events)
-    label = common.label_for(actor, actor_label)
-    for order in out.done:
-        common.outage_crew_dispatched(order, actor=actor, label=label)
-    common.crew_refresh_status(o.crew_id for o in out.done)
-    return out
 
 
 # --- explaining a ranking ----------------------------------------------------------------------

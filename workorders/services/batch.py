@@ -1,7 +1,8 @@
 """Storm mode: when more orders wait than ``WORKORDERS_STORM_THRESHOLD``, the non-urgent
 ones are matched all at once by the dispatch module's minimum-cost assignment
-(``plan_dispatch``), respecting crews' spare capacity. A debounced task runs the batch (one at a
-time); urgent orders never wait for it.
+(``plan_dispatch``), respecting crews' spare capacity, together with the offers no crew has
+accepted yet (the rolling horizon, ``replan``). A debounced task runs the batch (one at a time,
+under a lease: ``batch_lease``); urgent orders never wait for it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -18,54 +20,101 @@ from django.utils import timezone
 from workorders import dispatching, selectors
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder
 
-from . import common
+from . import batch_lease, common, replan
 from .assign import Mode, Pick, _apply_picks, _crew_names, dispatch_policy
 from .dispatch import _dispatch_one
 
 logger = logging.getLogger(__name__)
 
-BATCH_LOCK_KEY = "workorders:dispatch-batch-running"
-
 
 def work_orders_dispatch_batch(*, now: datetime | None = None) -> dict[str, int]:
     """Match every waiting non-urgent order to crews at once (storm mode).
 
-    One batch runs at a time (a cache lock). Orders with refusals are dispatched one by one
-    (the batch solver knows no per-order exclusions); the rest go through ``plan_dispatch``
-    (minimum-cost assignment in batches of ``batch_size``, respecting spare capacity) and are
-    assigned ``batch_size`` per transaction, so the first are committed early. Orders left
+    One batch runs at a time, under a short lease renewed while it runs
+    (``batch_lease``): a batch whose worker was killed frees the lease within seconds. A
+    batch that finds the lease taken stamps the batch debt (the running batch re-runs when
+    it ends) and asks for one batch when the lease would expire, never in a loop. Orders with
+    refusals are dispatched one by one (the batch solver knows no per-order exclusions); the
+    rest go through ``plan_dispatch`` with the standing offers (rolling horizon: an offer
+    moves only for more than ``WORKORDERS_REPLAN_MIN_GAIN_MINUTES``) and are assigned
+    ``batch_size`` per transaction, so the first are committed early; a batch that lost its
+    lease stops committing. Orders left
     without a crew get one "no crew" decision and are retried by the next batch or the
     sweeper. Returns counts for the log.
     """
-    if not cache.add(BATCH_LOCK_KEY, 1, timeout=300):
-        # Another batch is running. Orders that deferred to this one must not wait for beat:
-        # ask for the next batch, which runs after the delay (or skips and asks again).
-        cache.delete(common.BATCH_SCHEDULED_KEY)
-        common.schedule_batch()
+    lease = batch_lease.BatchLease.acquire()
+    if lease is None:
+        batch_lease.batch_schedule(countdown=batch_lease.lease_remaining_seconds() + 0.5)
         return {"skipped": 1}
     try:
-        cache.delete(common.BATCH_SCHEDULED_KEY)
-        return _run_batch(now or timezone.now())
+        with lease.kept_alive():
+            cache.delete(common.BATCH_SCHEDULED_KEY)
+            seen = batch_lease.batch_owed()
+            stats = _run_batch(now or timezone.now(), lease)
     finally:
-        cache.delete(BATCH_LOCK_KEY)
+        lease.release()
+    if not batch_lease.batch_settle(seen):
+        # Orders were deferred to the batch while this one ran: they must not wait for beat.
+        batch_lease.batch_schedule_now()
+    return stats
 
 
-def _run_batch(now: datetime) -> dict[str, int]:
-    waiting = list(
+def _run_batch(now: datetime, lease: batch_lease.BatchLease) -> dict[str, int]:
+    """One batch: plan the waiting orders with the standing offers, move the offers the
+    plan moved, commit the new assignments chunk by chunk, record the orders left over, then
+    dispatch one by one the orders the batch cannot take."""
+    waiting = _waiting_orders()
+    stats = {"orders": len(waiting), "assigned": 0, "unassigned": 0, "batches": 0}
+    if not waiting:
+        return stats
+    singles, by_id, requests = _split_batchable(waiting)
+    offered, offers = replan.standing_offers()
+    policy = dispatch_policy()
+    states = selectors.crew_states_for_dispatch()
+    result = dispatching.plan_dispatch(requests, states, now=now, policy=policy, offers=offers)
+    stats.update(batches=result.batches, offers=len(offers), kept=result.kept)
+    names = _crew_names({a.crew_id for a in (*result.assignments, *result.replanned)})
+    if lease.lost:
+        stats["lease_lost"] = 1
+        return stats
+    # Moves first: they free the places some new assignments were planned into.
+    moves = []
+    for a in result.replanned:
+        candidates, _filtered, data = _explained(a, names, result.storm)
+        moves.append(replan.OfferMove(offered[a.order_id], a.crew_id, candidates, data))
+    stats["replanned"] = replan.work_orders_offers_move(moves=moves, now=now)
+    picks = [
+        Pick(by_id[a.order_id], a.crew_id, *_explained(a, names, result.storm))
+        for a in result.assignments
+    ]
+    stats["assigned"] = _commit_picks(picks, lease, step=policy.batch_size, stats=stats)
+    _record_batch_unassigned(result.unassigned, by_id)
+    stats["unassigned"] = len(result.unassigned)
+    stats["assigned"] += _dispatch_singles(singles, now=now)
+    logger.info("dispatch batch: %s", stats)
+    return stats
+
+
+def _waiting_orders() -> list[WorkOrder]:
+    waiting = (
         WorkOrder.objects.filter(status__in=WorkOrder.NEEDS_DISPATCH)
         .select_related("grid", "skill_needed")
         .order_by("pk")[:5000]
     )
-    waiting = [o for o in waiting if not o.is_urgent]
-    stats = {"orders": len(waiting), "assigned": 0, "unassigned": 0, "batches": 0}
-    if not waiting:
-        return stats
+    return [o for o in waiting if not o.is_urgent]
+
+
+def _split_batchable(
+    waiting: Sequence[WorkOrder],
+) -> tuple[list[WorkOrder], dict[int, WorkOrder], list[dispatching.OrderRequest]]:
+    """(orders to dispatch one by one, batchable orders by id, their requests). Orders with
+    refusals go one by one (the batch solver knows no per-order exclusions), and so do
+    orders without a location of their own."""
     refused = set(
         DispatchRefusal.objects.filter(order_id__in=[o.pk for o in waiting]).values_list(
             "order_id", flat=True
         )
     )
-    states = selectors.crew_states_for_dispatch()
     singles = [o for o in waiting if o.pk in refused]
     by_id: dict[int, WorkOrder] = {}
     requests = []
@@ -78,46 +127,50 @@ def _run_batch(now: datetime) -> dict[str, int]:
             continue
         by_id[order.pk] = order
         requests.append(request)
-    policy = dispatch_policy()
-    result = dispatching.plan_dispatch(requests, states, now=now, policy=policy)
-    stats["batches"] = result.batches
-    names = _crew_names({a.crew_id for a in result.assignments})
-    picks = []
-    for a in result.assignments:
-        candidates = [c.as_dict() for c in a.alternatives] or [a.candidate.as_dict()]
-        if not any(c["crew_id"] == a.crew_id for c in candidates):
-            candidates.insert(0, a.candidate.as_dict())
-        for c in candidates:
-            c["crew_code"], c["crew_name"] = names.get(c["crew_id"], ("", ""))
-        picks.append(
-            Pick(
-                order=by_id[a.order_id],
-                crew_id=a.crew_id,
-                candidates=candidates,
-                data={
-                    "storm": result.storm,
-                    "module_mode": a.mode,
-                    "chosen": a.candidate.as_dict(),
-                },
-            )
-        )
-    step = policy.batch_size
+    return singles, by_id, requests
+
+
+def _explained(
+    a: dispatching.Assignment, names: dict[int, tuple[str, str]], storm: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(candidates, filtered out, data) recorded with a batch assignment or move."""
+    candidates = [c.as_dict() for c in a.alternatives] or [a.candidate.as_dict()]
+    if not any(c["crew_id"] == a.crew_id for c in candidates):
+        candidates.insert(0, a.candidate.as_dict())
+    for c in candidates:
+        c["crew_code"], c["crew_name"] = names.get(c["crew_id"], ("", ""))
+    return candidates, [], {"storm": storm, "module_mode": a.mode, "chosen": a.candidate.as_dict()}
+
+
+def _commit_picks(
+    picks: Sequence[Pick], lease: batch_lease.BatchLease, *, step: int, stats: dict[str, int]
+) -> int:
+    """Assign ``step`` picks per transaction, so the first are committed early; stop if the
+    lease is lost (another batch now plans what is left). Returns how many were assigned."""
+    assigned = 0
     for start in range(0, len(picks), step):
+        if lease.lost:
+            stats["lease_lost"] = 1
+            break
         with transaction.atomic():
             applied = _apply_picks(picks[start : start + step], mode=Mode.BATCH)
-        stats["assigned"] += len(applied.done)
-    _record_batch_unassigned(result.unassigned, by_id)
-    stats["unassigned"] = len(result.unassigned)
-    # Orders with refusals, or without a location of their own, go one by one; their crew
-    # states are reloaded because the batch just used capacity.
+        assigned += len(applied.done)
+        if applied.crew_unavailable:
+            # A crew filled up meanwhile: those orders wait, and the next batch takes them.
+            batch_lease.batch_owe()
+    return assigned
+
+
+def _dispatch_singles(singles: Sequence[WorkOrder], *, now: datetime) -> int:
+    """Dispatch one by one; crew states are reloaded because the batch just used capacity."""
+    assigned = 0
     if singles:
         fresh = selectors.crew_states_for_dispatch()
         for order in singles:
             if _dispatch_one(order, now=now, states=fresh) is not None:
-                stats["assigned"] += 1
+                assigned += 1
                 fresh = selectors.crew_states_for_dispatch()
-    logger.info("dispatch batch: %s", stats)
-    return stats
+    return assigned
 
 
 def _record_batch_unassigned(

@@ -40,7 +40,7 @@ from grids.models import Crew
 from workorders import dispatching, selectors
 from workorders.models import DispatchRefusal, WorkOrder, WorkOrderEvent
 
-from . import common
+from . import batch_lease, common
 from .assign import (
     Mode,
     Pick,
@@ -102,7 +102,7 @@ def work_order_dispatch_auto(*, order_id: int, version: int | None = None) -> Wo
             except DomainError as exc:
                 logger.info("dispatch: order %s not pooled (%s)", order.pk, exc.code)
         if selectors.work_orders_waiting_count() > common.conf().storm_threshold:
-            common.schedule_batch()
+            batch_lease.batch_schedule()
             return None
     return _dispatch_one(order, now=timezone.now())
 
@@ -174,6 +174,43 @@ def _try_preempt(
     best_free = ranking.best
     if best_free is not None and best_free.travel_min <= policy.preempt_min_gain_min:
         return False  # no busy crew can beat a free one by the minimum gain
+    busy = _busy_crews_near(request, states)
+    if not busy:
+        return False
+    options = _preemption_options(request, busy, best_free, now=now, policy=policy)
+    if not options:
+        return False
+    choice = min(options, key=lambda o: (o.crew_travel_min, o.crew.id))
+    try:
+        with transaction.atomic():
+            _preempt(order, request, choice, best_free, now=now, policy=policy)
+    except (ConcurrentUpdate, TransitionNotAllowed, Conflict) as exc:
+        logger.info("dispatch: pre-emption for order %s failed (%s)", order.pk, exc)
+        return False
+    return True
+
+
+# How many busy crews, nearest first, pre-emption looks at.
+PREEMPT_LOOK_AT = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class _PreemptOption:
+    """A busy crew an urgent order may take, the order it would leave, and why it may."""
+
+    crew: dispatching.CrewState
+    victim: WorkOrder
+    decision: dispatching.PreemptionDecision
+
+    @property
+    def crew_travel_min(self) -> float:
+        return float(self.decision.details["crew_travel_min"] or 0.0)
+
+
+def _busy_crews_near(
+    request: dispatching.OrderRequest, states: list[dispatching.CrewState]
+) -> list[dispatching.CrewState]:
+    """The nearest full crews fit for ``request`` (on duty, located, skilled)."""
     busy = [
         s
         for s in states
@@ -183,14 +220,24 @@ def _try_preempt(
         and s.spare == 0
         and (not request.skill_needed or request.skill_needed in s.skills)
     ]
-    if not busy:
-        return False
     busy.sort(
         key=lambda s: float(
             dispatching.haversine_km(request.lat, request.lng, s.lat or 0.0, s.lng or 0.0)
         )
     )
-    busy = busy[:10]
+    return busy[:PREEMPT_LOOK_AT]
+
+
+def _preemption_options(
+    request: dispatching.OrderRequest,
+    busy: list[dispatching.CrewState],
+    best_free: dispatching.Candidate | None,
+    *,
+    now: datetime,
+    policy: dispatching.DispatchPolicy,
+) -> list[_PreemptOption]:
+    """For each busy crew not on site and not on urgent work, the order it is heading to,
+    kept when the module allows taking the crew off it."""
     held: dict[int, list[WorkOrder]] = defaultdict(list)
     for o in WorkOrder.objects.filter(
         crew_id__in=[s.id for s in busy], status__in=WorkOrder.WITH_CREW
@@ -216,67 +263,70 @@ def _try_preempt(
             policy=policy,
         )
         if decision.allowed:
-            options.append((decision.details["crew_travel_min"] or 0.0, s.id, s, victim, decision))
-    if not options:
-        return False
-    *_rank, crew_state, victim, decision = min(options, key=lambda t: (t[0], t[1]))
+            options.append(_PreemptOption(s, victim, decision))
+    return options
+
+
+def _preempt(
+    order: WorkOrder,
+    request: dispatching.OrderRequest,
+    choice: _PreemptOption,
+    best_free: dispatching.Candidate | None,
+    *,
+    now: datetime,
+    policy: dispatching.DispatchPolicy,
+) -> None:
+    """In the caller's transaction: the victim back to dispatch (a refusal, so the crew is
+    not offered it again), the crew to ``order``, a pre-emption line on both timelines."""
+    crew_state, victim, decision = choice.crew, choice.victim, choice.decision
     details = dict(decision.details)
-    try:
-        with transaction.atomic():
-            common.lock_crews([crew_state.id])
-            common.lock_outages([o.outage_id for o in (order, victim) if common.moves_outage(o)])
-            work_order_transition(
-                order=victim,
-                to=Status.REJECTED,
-                actor=None,
-                actor_label="dispatch",
-                reason=_("班组被紧急工单 #%(id)s 抽调") % {"id": order.pk},
-                refusal=DispatchRefusal.Reason.PREEMPTED,
-                data={"cause": "preempted", "preempted_by": order.pk, "policy": details},
-            )
-            common.record_event(
-                order=victim,
-                kind=WorkOrderEvent.Kind.PREEMPTED,
-                at=timezone.now(),
-                actor_label="dispatch",
-                crew_id=crew_state.id,
-                reason=_(dispatching.REASON_LABELS[decision.reason]),
-                data={"urgent_order": order.pk, **details},
-            )
-            ranking_one = dispatching.rank_crews(
-                request,
-                [dataclasses.replace(crew_state, open_orders=crew_state.open_orders - 1)],
-                now=now,
-                policy=policy,
-            )
-            candidates = [c.as_dict() for c in ranking_one.candidates]
-            if best_free is not None:
-                candidates.append({**best_free.as_dict(), "best_free": True})
-            _apply_picks(
-                [
-                    Pick(
-                        order=order,
-                        crew_id=crew_state.id,
-                        candidates=candidates,
-                        data={"preempted_order": victim.pk, "preemption": details},
-                    )
-                ],
-                mode=Mode.DIRECT,
-                strict=True,
-            )
-            common.record_event(
+    reason = _(dispatching.REASON_LABELS[decision.reason])
+    common.lock_crews([crew_state.id])
+    common.lock_outages([o.outage_id for o in (order, victim) if common.moves_outage(o)])
+    work_order_transition(
+        order=victim,
+        to=Status.REJECTED,
+        actor=None,
+        actor_label="dispatch",
+        reason=_("班组被紧急工单 #%(id)s 抽调") % {"id": order.pk},
+        refusal=DispatchRefusal.Reason.PREEMPTED,
+        data={"cause": "preempted", "preempted_by": order.pk, "policy": details},
+    )
+    common.record_event(
+        order=victim,
+        kind=WorkOrderEvent.Kind.PREEMPTED,
+        at=timezone.now(),
+        actor_label="dispatch",
+        crew_id=crew_state.id,
+        reason=reason,
+        data={"urgent_order": order.pk, **details},
+    )
+    freed = dataclasses.replace(crew_state, open_orders=crew_state.open_orders - 1)
+    ranking_one = dispatching.rank_crews(request, [freed], now=now, policy=policy)
+    candidates = [c.as_dict() for c in ranking_one.candidates]
+    if best_free is not None:
+        candidates.append({**best_free.as_dict(), "best_free": True})
+    _apply_picks(
+        [
+            Pick(
                 order=order,
-                kind=WorkOrderEvent.Kind.PREEMPTED,
-                at=timezone.now(),
-                actor_label="dispatch",
                 crew_id=crew_state.id,
-                reason=_(dispatching.REASON_LABELS[decision.reason]),
-                data={"from_order": victim.pk, **details},
+                candidates=candidates,
+                data={"preempted_order": victim.pk, "preemption": details},
             )
-    except (ConcurrentUpdate, TransitionNotAllowed, Conflict) as exc:
-        logger.info("dispatch: pre-emption for order %s failed (%s)", order.pk, exc)
-        return False
-    return True
+        ],
+        mode=Mode.DIRECT,
+        strict=True,
+    )
+    common.record_event(
+        order=order,
+        kind=WorkOrderEvent.Kind.PREEMPTED,
+        at=timezone.now(),
+        actor_label="dispatch",
+        crew_id=crew_state.id,
+        reason=reason,
+        data={"from_order": victim.pk, **details},
+    )
 
 
 # --- dispatcher's actions ------------------------------------------------------------------------

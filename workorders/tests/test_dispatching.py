@@ -423,29 +423,142 @@ def test_urgent_orders_are_assigned_first_even_in_storm_mode():
     assert plan.crews[0].open_orders == 2
 
 
-def test_not_storm_dispatches_one_by_one_and_storm_uses_batches_with_carry_over():
+def test_not_storm_dispatches_one_by_one_and_storm_matches_all_waiting_orders_together():
     orders = [order(i, dlat=0.001 * i) for i in range(1, 8)]
     crews = [crew(j, dlng=0.01 * j, capacity=1) for j in range(1, 6)]
     calm = d.plan_dispatch(orders, crews, now=NOW)
     assert not calm.storm
     assert {a.mode for a in calm.assignments} == {"single"}
+    # batch_size is only the commit chunk of the service: the plan is one matching
     policy = DispatchPolicy(storm_threshold=3, batch_size=3)
     storm = d.plan_dispatch(orders, crews, now=NOW, policy=policy)
     assert storm.storm
-    assert storm.batches == 3
+    assert storm.batches == 1
     assert {a.mode for a in storm.assignments} == {"batch"}
     _check_feasible_and_within_capacity(orders, crews, storm)
     assert len(storm.assignments) == 5
     assert len(storm.unassigned) == 2
+    assert pairs(storm) == pairs(d.assign_batch(orders, crews, now=NOW, policy=policy))
 
 
-def test_storm_batches_take_tightest_deadlines_first():
+def test_storm_is_not_cut_in_arrival_order():
+    # The first order to arrive sits between two crews; the second sits on crew 1. Matching
+    # them in arrival order one at a time gives crew 1 to the first; together, each gets its
+    # own nearest crew.
+    first = order(1, dlng=0.01, created_at=NOW - timedelta(minutes=10))
+    second = order(2, created_at=NOW - timedelta(minutes=1))
+    crews = [crew(1), crew(2, dlng=0.025)]
+    policy = dataclasses.replace(TRAVEL_ONLY, storm_threshold=1, batch_size=1)
+    plan = d.plan_dispatch([first, second], crews, now=NOW, policy=policy)
+    assert pairs(plan) == {1: 2, 2: 1}
+
+
+def test_storm_serves_the_tightest_deadline_when_crews_are_short():
     policy = DispatchPolicy(storm_threshold=1, batch_size=1)
     relaxed = order(1, created_at=NOW - timedelta(hours=3))
     due = order(2, sla_deadline_at=NOW + timedelta(minutes=90))
     plan = d.plan_dispatch([relaxed, due], [crew(1)], now=NOW, policy=policy)
     assert pairs(plan) == {2: 1}
     assert [u.order_id for u in plan.unassigned] == [1]
+
+
+# --- the rolling horizon: offers not yet accepted are planned again ------------------------
+
+
+def _offered(crews, offers):
+    """The crews as the service sees them: each standing offer counts against its crew."""
+    held = {}
+    for o in offers:
+        held[o.crew_id] = held.get(o.crew_id, 0) + 1
+    return [dataclasses.replace(c, open_orders=c.open_orders + held.get(c.id, 0)) for c in crews]
+
+
+def test_an_offer_moves_when_a_new_arrival_gains_more_than_the_threshold():
+    # Order 1 was offered crew 1 (the only crew then). Order 2 arrives right on crew 1, and
+    # crew 2 is about as near to order 1 as crew 1 is far from order 2's alternative.
+    o1 = order(1, dlng=0.02)
+    o2 = order(2)
+    crews = [crew(1), crew(2, dlng=0.03)]
+    offers = [d.Offer(o1, 1)]
+    policy = dataclasses.replace(TRAVEL_ONLY, storm_threshold=0, replan_min_gain_min=2.0)
+    plan = d.plan_dispatch([o2], _offered(crews, offers), now=NOW, policy=policy, offers=offers)
+    # Kept offers would cost travel(1→c1) + travel(2→c2); moving: travel(1→c2) + travel(2→c1)
+    assert [(a.order_id, a.crew_id, a.mode) for a in plan.replanned] == [(1, 2, "replan")]
+    assert pairs(plan) == {2: 1}
+    assert plan.kept == 0
+    assert [c.open_orders for c in plan.crews] == [1, 1]
+
+
+def test_an_offer_stays_when_the_gain_is_below_the_threshold():
+    o1 = order(1, dlng=0.02)
+    o2 = order(2)
+    crews = [crew(1), crew(2, dlng=0.03)]
+    offers = [d.Offer(o1, 1)]
+    moved = d.plan_dispatch(
+        [o2],
+        _offered(crews, offers),
+        now=NOW,
+        policy=dataclasses.replace(TRAVEL_ONLY, storm_threshold=0, replan_min_gain_min=0.0),
+        offers=offers,
+    )
+    gain = sum(a.candidate.travel_min for a in (*moved.replanned, *moved.assignments))
+    kept_cost = sum(
+        d.rank_crews(o, [c], now=NOW, policy=TRAVEL_ONLY).best.travel_min
+        for o, c in ((o1, crews[0]), (o2, crews[1]))
+    )
+    saving = kept_cost - gain
+    assert saving > 0
+    # A threshold just above the saving keeps the offer and sends the new order elsewhere
+    policy = dataclasses.replace(TRAVEL_ONLY, storm_threshold=0, replan_min_gain_min=saving + 0.01)
+    plan = d.plan_dispatch([o2], _offered(crews, offers), now=NOW, policy=policy, offers=offers)
+    assert plan.replanned == ()
+    assert plan.kept == 1
+    assert pairs(plan) == {2: 2}
+
+
+def test_a_standing_offer_is_never_dropped_for_a_new_order():
+    # One crew, offered to order 1; an order with a tight deadline arrives next to it.
+    o1 = order(1, dlat=0.02)
+    due = order(2, sla_deadline_at=NOW + timedelta(minutes=20))
+    offers = [d.Offer(o1, 1)]
+    crews = _offered([crew(1)], offers)
+    plan = d.plan_dispatch([due], crews, now=NOW, policy=DispatchPolicy(), offers=offers)
+    assert plan.kept == 1
+    assert plan.assignments == ()
+    assert [u.order_id for u in plan.unassigned] == [2]
+    assert plan.crews[0].open_orders == 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rolling_horizon_with_no_threshold_reaches_the_full_matching(seed):
+    rng = random.Random(seed)
+    orders = [
+        order(i, dlat=rng.uniform(-0.05, 0.05), dlng=rng.uniform(-0.05, 0.05)) for i in range(1, 13)
+    ]
+    crews = [
+        crew(j, dlat=rng.uniform(-0.05, 0.05), dlng=rng.uniform(-0.05, 0.05)) for j in range(1, 13)
+    ]
+    policy = dataclasses.replace(TRAVEL_ONLY, storm_threshold=0, replan_min_gain_min=0.0)
+    # Given the orders arriving three at a time, every run planning the offers again
+    state, offers = list(crews), {}
+    for start in range(0, len(orders), 3):
+        standing = [d.Offer(orders[o - 1], c) for o, c in offers.items()]
+        plan = d.plan_dispatch(
+            orders[start : start + 3], state, now=NOW, policy=policy, offers=standing
+        )
+        state = list(plan.crews)
+        offers.update({a.order_id: a.crew_id for a in (*plan.assignments, *plan.replanned)})
+    # Then the final offers cost what one matching of all orders costs
+    full = d.assign_batch(orders, crews, now=NOW, policy=policy)
+
+    def travel(p):
+        return sum(
+            d.rank_crews(orders[o - 1], [crews[c - 1]], now=NOW, policy=policy).best.travel_min
+            for o, c in p.items()
+        )
+
+    assert travel(offers) == pytest.approx(travel(pairs(full)), rel=1e-9)
+    assert all(c.open_orders == 1 for c in state)
 
 
 def test_empty_inputs_give_empty_results():
