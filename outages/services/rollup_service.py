@@ -15,7 +15,7 @@ of active outages, runs ``rollup()`` and acts on the answer through the outage s
 One run at a time (a PostgreSQL advisory lock held by the transaction); a run is idempotent
 because it only moves reports out of ``pending`` / ``single_premise`` with conditional
 updates. Triggers: ``rollup_request`` after each intake commit (debounced through the cache,
-at most one queued run) and the beat sweeper (``outages.intake_tasks``) as the safety net.
+at most one queued run) and the beat sweeper (``outages.tasks.intake``) as the safety net.
 
 The topology is cached per process and per *network fingerprint* (device count, the set of
 open devices, the number of de-energised devices), so switching anywhere rebuilds it; the
@@ -111,7 +111,7 @@ def rollup_request() -> None:
     global _queued_until
     if not getattr(settings, "OUTAGE_INTAKE_TRIGGER_ROLLUP", True):
         return
-    from outages.intake_tasks import rollup_run_task
+    from outages.tasks.intake import rollup_run_task
 
     delay = float(getattr(settings, "OUTAGE_ROLLUP_DEBOUNCE_SECONDS", 3.0))
     eager = bool(rollup_run_task.app.conf.task_always_eager)  # runs now, not in `delay`

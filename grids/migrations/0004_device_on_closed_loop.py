@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("grids", "0002_service_point_address_trigram"),
+        ("grids", "0003_service_point_lat_lng_index"),
     ]
 
     operations = [
