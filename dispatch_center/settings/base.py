@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dispatch_center.core",
     "grids",
     "outages",
+    "reliability",
     "workorders",
     "complaints",
 ]
