@@ -210,7 +210,12 @@ def alert_aggregates(*, by: str) -> list[dict[str, Any]]:
 
 
 def customer_status(*, service_point_id: int, as_of: date | None = None) -> dict[str, Any]:
-    """A caller's frequent-outage status and count this period, for the hotline agent."""
+    """A caller's frequent-outage status and count this period, for the hotline agent;
+    ``NotFound`` for an unknown service point."""
+    from dispatch_center.core.exceptions import NotFound
+
+    if not ServicePoint.objects.filter(pk=service_point_id).exists():
+        raise NotFound(f"service point {service_point_id}")
     as_of = as_of or timezone.localdate()
     result = customers_assess(service_point_ids=[service_point_id], as_of=as_of)[service_point_id]
     return {
