@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("outages.api_urls")),
     path("api/v1/", include("outages.public_api_urls")),
     path("api/v1/", include("reliability.api_urls")),
+    path("api/v1/", include("workorders.reliability_urls")),
     path("api/v1/", include("workorders.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),

@@ -199,3 +199,13 @@ class PlannedPreviewApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request, outage_id: int) -> Response:
         return Response(selectors.planned_preview(outage_id=outage_id))
+
+
+class PlannedPreviewListApi(APIView):
+    """The preview of each planned outage not yet published, soonest first."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response({"results": selectors.planned_previews()})

@@ -363,3 +363,26 @@ def planned_preview(*, outage_id: int, as_of: date | None = None) -> dict[str, A
             by_feeder.values(), key=lambda g: (-len(g["frequent"]), -len(g["warning"]), g["name"])
         ),
     }
+
+
+def planned_previews(*, limit: int = 20) -> list[dict[str, Any]]:
+    """The preview of every planned outage not yet published (status scheduled), soonest
+    first, with the outage's description and window."""
+    outages = list(
+        outage_selectors.outage_list(filters={"status": ["scheduled"]}).order_by(
+            "planned_start_at", "pk"
+        )[:limit]
+    )
+    out = []
+    for outage in outages:
+        preview = planned_preview(outage_id=outage.pk)
+        preview.update(
+            {
+                "description": outage.description,
+                "type": outage.type.name,
+                "planned_start_at": outage.planned_start_at,
+                "planned_end_at": outage.planned_end_at,
+            }
+        )
+        out.append(preview)
+    return out
