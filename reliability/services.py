@@ -234,7 +234,9 @@ def alert_link_work_order(
 
 
 @transaction.atomic
-def reliability_daily_compute(*, day: date) -> int:
+def reliability_daily_compute(
+    *, day: date, served: dict[tuple[str, int], int] | None = None
+) -> int:
     """Store ``day``'s totals per scope (city, district, grid, feeder) and split (all,
     planned, fault), and flag it a major-event day by 2.5-beta once a year of history exists.
     Recomputing a day replaces its rows with the same figures. Returns the rows written."""
@@ -251,7 +253,7 @@ def reliability_daily_compute(*, day: date) -> int:
         p["id"]: p
         for p in selectors.service_point_places(ids={r["service_point_id"] for r in rows})
     }
-    served = selectors.customers_served()
+    served = served if served is not None else selectors.customers_served()
     totals: dict[tuple[str, int, str], indices.Totals] = defaultdict(indices.Totals)
     records = [
         indices.CustomerInterruption(
@@ -322,4 +324,5 @@ def reliability_major_event_flag(*, day: date) -> bool:
 
 def reliability_days_compute(*, days: Iterable[date]) -> int:
     """``reliability_daily_compute`` for each day, oldest first (the flags need the past)."""
-    return sum(reliability_daily_compute(day=d) for d in sorted(days))
+    served = selectors.customers_served()
+    return sum(reliability_daily_compute(day=d, served=served) for d in sorted(days))
