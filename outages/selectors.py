@@ -257,19 +257,33 @@ def interruptions_for_reliability(
 
 
 def interruption_service_point_ids_with_at_least(
-    *, started_from: datetime, started_before: datetime, longer_than: timedelta, count: int
+    *,
+    started_from: datetime,
+    started_before: datetime,
+    longer_than: timedelta,
+    count: int,
+    recent: tuple[tuple[datetime, int], ...] = (),
 ) -> QuerySet[Any, Any]:
     """Service points with ``count`` or more started interruptions in the window lasting more
-    than ``longer_than`` (still-open ones included): a values queryset of
-    ``service_point_id``, usable as a subquery."""
-    return (
+    than ``longer_than`` (still-open ones included), or, for any ``(since, n)`` of ``recent``,
+    ``n`` or more of them started since ``since``: a values queryset of ``service_point_id``
+    (one GROUP BY), usable as a subquery."""
+    qs = (
         Interruption.objects.filter(started_at__gte=started_from, started_at__lt=started_before)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at") + longer_than))
         .values("service_point_id")
-        .annotate(n=Count("id"))
-        .filter(n__gte=count)
-        .values("service_point_id")
+        .annotate(
+            n=Count("id"),
+            **{
+                f"r{i}": Count("id", filter=Q(started_at__gte=since))
+                for i, (since, _n) in enumerate(recent)
+            },
+        )
     )
+    having = Q(n__gte=count)
+    for i, (_since, n) in enumerate(recent):
+        having |= Q(**{f"r{i}__gte": n})
+    return qs.filter(having).values("service_point_id")
 
 
 def outage_service_point_ids(*, outage_id: int, ended_only: bool = False) -> list[int]:

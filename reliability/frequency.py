@@ -84,6 +84,20 @@ class Policy:
         ]
         return max(1, min(candidates))
 
+    def candidate_thresholds(self) -> tuple[int, tuple[tuple[int, int], ...]]:
+        """A necessary condition for any status other than normal, on raw (unmerged)
+        sustained records: at least ``period_min`` in the period, or at least ``n`` in the
+        last ``d`` days for some ``(d, n)``. Merging only lowers counts, and every frequent
+        rule needs more records in the period than the warning band's lower end, so a
+        customer below all of these is normal (a full scan may skip it)."""
+        period_min = min(
+            self.warning_period_min,
+            self.frequent_period_over + 1,
+            self.frequent_window_over + 1,
+            self.frequent_planned_over + 1,
+        )
+        return max(1, period_min), tuple((d, max(1, n)) for d, n in self.warning_recent)
+
     def exclusions(self) -> list[str]:
         names = []
         if self.exclude_major_event_days:

@@ -122,11 +122,15 @@ def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
     """Customers a full scan must assess: enough sustained records in the period to reach a
     status, or an open alert to close. Everyone else is normal without looking."""
     since = policy.period_start(as_of)
+    period_min, recent = policy.candidate_thresholds()
     enough = outage_selectors.interruption_service_point_ids_with_at_least(
         started_from=local_midnight(since),
         started_before=local_midnight(as_of + timedelta(days=1)),
         longer_than=policy.momentary_max,
-        count=policy.min_interruptions_for_status(),
+        count=period_min,
+        recent=tuple(
+            (local_midnight(max(since, as_of - timedelta(days=d - 1))), n) for d, n in recent
+        ),
     )
     ids = set(enough.values_list("service_point_id", flat=True))
     ids.update(

@@ -320,3 +320,33 @@ def test_assess_many_and_tally():
     pairs = [("a", rec(d)) for d in days_before(AS_OF, 29, 0)] + [("b", rec(date(2026, 5, 1)))]
     results = fq.assess_many(pairs, as_of=AS_OF)
     assert fq.tally(results.values()) == {FREQUENT: 0, WARNING: 1, NORMAL: 1}
+
+
+def test_candidate_thresholds_never_miss_a_status():
+    # every customer the counting rules do not call normal passes the raw prefilter
+    import random
+
+    rng = random.Random(11)
+    policy = fq.DEFAULT_POLICY
+    period_min, recent = policy.candidate_thresholds()
+    assert (period_min, recent) == (4, ((50, 3), (30, 2)))
+    for _ in range(400):
+        records = [
+            rec(
+                AS_OF - timedelta(days=rng.randrange(0, 400)),
+                minutes=rng.choice([3, 30, 120]),
+                hour=rng.randrange(0, 23),
+                planned=rng.random() < 0.4,
+            )
+            for _ in range(rng.randrange(0, 7))
+        ]
+        result = assess(records, as_of=AS_OF)
+        sustained = [r for r in records if r.end - r.start > policy.momentary_max]
+        days = [r.start.astimezone(TZ).date() for r in sustained]
+        start = policy.period_start(AS_OF)
+        passes = sum(1 for d in days if start <= d <= AS_OF) >= period_min or any(
+            sum(1 for d in days if max(start, AS_OF - timedelta(days=w - 1)) <= d <= AS_OF) >= n
+            for w, n in recent
+        )
+        if result.level != NORMAL:
+            assert passes, records
