@@ -112,7 +112,7 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One customer's interruption; ``end`` is None while it lasts."""
 
@@ -124,7 +124,7 @@ class Record:
     ref: Hashable | None = None  # the source row (an interruption or outage id), for tracing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Merged:
     """A counted interruption: one record or a merged chain of them."""
 
@@ -136,7 +136,7 @@ class Merged:
     refs: tuple[Hashable, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why a level was given: ``code`` plus the numbers, rendered by ``reason_text``."""
 

@@ -61,18 +61,35 @@ def alert_transition(*, alert: Alert, to: str, actor: User | None, reason: str) 
     return alert
 
 
+def _stored_key(alert: Alert) -> tuple[Any, ...]:
+    return (alert.reason_codes, alert.counts, alert.exclusions, alert.period_start)
+
+
+def _result_key(result: frequency.Result) -> tuple[Any, ...]:
+    return (
+        [r.as_dict() for r in result.reasons],
+        result.counts,
+        list(result.exclusions),
+        result.period_start,
+    )
+
+
 def _content(result: frequency.Result) -> dict[str, Any]:
+    codes, counts, exclusions, period_start = _result_key(result)
     return {
         "reasons": result.reason_texts(),
-        "reason_codes": [r.as_dict() for r in result.reasons],
-        "counts": result.counts,
-        "exclusions": list(result.exclusions),
-        "period_start": result.period_start,
+        "reason_codes": codes,
+        "counts": counts,
+        "exclusions": exclusions,
+        "period_start": period_start,
     }
 
 
-def _apply(sp_id: int, result: frequency.Result, open_alerts: list[Alert]) -> list[str]:
-    """Bring one customer's open alerts in line with ``result``; returns what happened."""
+def _apply(
+    sp_id: int, result: frequency.Result, open_alerts: list[Alert], new: list[Alert]
+) -> list[str]:
+    """Bring one customer's open alerts in line with ``result``; a new alert is appended to
+    ``new`` (the caller inserts them in one statement). Returns what happened."""
     outcome: list[str] = []
     rank = frequency.LEVEL_RANK[result.level]
     for alert in open_alerts:
@@ -82,7 +99,6 @@ def _apply(sp_id: int, result: frequency.Result, open_alerts: list[Alert]) -> li
             outcome.append("closed")
     if result.level == frequency.NORMAL:
         return outcome
-    content = _content(result)
     current = next((a for a in open_alerts if a.level == result.level), None)
     now = timezone.now()
     if current is None:
@@ -92,21 +108,15 @@ def _apply(sp_id: int, result: frequency.Result, open_alerts: list[Alert]) -> li
             as_of=result.as_of,
             first_raised_at=now,
             last_changed_at=now,
-            **content,
+            **_content(result),
         )
-        alert.full_clean(exclude=["service_point"])
-        alert.save()
-        _event(alert, FrequentOutageAlertEvent.Kind.RAISED, counts=result.counts)
+        # The database checks the constraints (one open alert per level) on insert.
+        alert.full_clean(exclude=["service_point"], validate_constraints=False)
+        new.append(alert)
         return [*outcome, "raised"]
-    stored = {
-        "reasons": current.reasons,
-        "reason_codes": current.reason_codes,
-        "counts": current.counts,
-        "exclusions": current.exclusions,
-        "period_start": current.period_start,
-    }
-    if stored == content:
-        return outcome
+    if _stored_key(current) == _result_key(result):
+        return outcome  # the steady state: nothing to write
+    content = _content(result)
     for key, value in content.items():
         setattr(current, key, value)
     current.as_of = result.as_of
@@ -148,9 +158,19 @@ def frequent_outage_check(
         .order_by("pk")
     ):
         open_by_sp[alert.service_point_id].append(alert)
+    new: list[Alert] = []
     for sp in touched:
-        for outcome in _apply(sp, results[sp], open_by_sp.get(sp, [])):
+        for outcome in _apply(sp, results[sp], open_by_sp.get(sp, []), new):
             summary[outcome] += 1
+    if new:
+        Alert.objects.bulk_create(new)
+        at = timezone.now()
+        FrequentOutageAlertEvent.objects.bulk_create(
+            FrequentOutageAlertEvent(
+                alert=a, kind=FrequentOutageAlertEvent.Kind.RAISED, at=at, data={"counts": a.counts}
+            )
+            for a in new
+        )
     return summary
 
 
