@@ -209,3 +209,28 @@ class PlannedPreviewListApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
         return Response({"results": selectors.planned_previews()})
+
+
+class CustomerIndicesApi(APIView):
+    """Every index (CAIFI and CEMI-n included) of one scope and period, from the customers'
+    own interruptions."""
+
+    permission_classes = [IsAuthenticated, CanRead]
+
+    class FilterSerializer(IndicesApi.FilterSerializer):
+        id = serializers.IntegerField(default=0, min_value=0)
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        return Response(
+            selectors.reliability_customer_indices(
+                date_from=f["date_from"],
+                date_to=f["date_to"],
+                scope=f["scope"],
+                scope_id=f["id"],
+                split=f["split"],
+            )
+        )

@@ -19,6 +19,11 @@ urlpatterns = [
     path("reliability/aggregates", api.AggregatesApi.as_view(), name="reliability-aggregates"),
     path("reliability/indices", api.IndicesApi.as_view(), name="reliability-indices"),
     path(
+        "reliability/indices/customers",
+        api.CustomerIndicesApi.as_view(),
+        name="reliability-customer-indices",
+    ),
+    path(
         "reliability/planned-previews",
         api.PlannedPreviewListApi.as_view(),
         name="reliability-planned-previews",

@@ -390,3 +390,59 @@ def planned_previews(*, limit: int = 20) -> list[dict[str, Any]]:
         )
         out.append(preview)
     return out
+
+
+SCOPE_FIELDS = {"district": "district_id", "grid": "grid_id", "feeder": "transformer__feeder_id"}
+
+
+def reliability_customer_indices(
+    *,
+    date_from: date,
+    date_to: date,
+    scope: str = DailyReliability.Scope.CITY,
+    scope_id: int = 0,
+    split: str = DailyReliability.Split.ALL,
+) -> dict[str, Any]:
+    """Every index of one scope and period from the customers' own interruptions, CAIFI and
+    CEMI-n included (which the additive daily figures cannot give). Reads the period's
+    interruption rows of the scope: meant for one scope at a time, not for a whole-city
+    dashboard refresh."""
+    policy = policy_get()
+    sps = ServicePoint.objects.all()
+    if scope != DailyReliability.Scope.CITY:
+        sps = sps.filter(**{SCOPE_FIELDS[scope]: scope_id})
+    served = sps.count()
+    rows = outage_selectors.interruptions_for_reliability(
+        started_from=local_midnight(date_from),
+        started_before=local_midnight(date_to + timedelta(days=1)),
+        service_point_ids=None if scope == DailyReliability.Scope.CITY else sps.values("pk"),
+    )
+    now = timezone.now()
+    records = []
+    for r in rows.iterator(chunk_size=5000):
+        if not r["outage__type__counts_in_reliability"]:
+            continue
+        planned = r["outage__type__category__code"] == "planned"
+        if split != DailyReliability.Split.ALL and planned != (split == "planned"):
+            continue
+        records.append(
+            indices.CustomerInterruption(
+                r["service_point_id"], r["started_at"], r["ended_at"] or now, planned
+            )
+        )
+    out: dict[str, Any] = {
+        "scope": scope,
+        "id": scope_id,
+        "split": split,
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+    }
+    if not served:
+        return {**out, "customers_served": 0}
+    figures = indices.from_interruptions(
+        records,
+        customers_served=served,
+        threshold=policy.sustained_threshold,
+        period_hours=((date_to - date_from).days + 1) * 24.0,
+    )
+    return {**out, **figures.as_dict()}

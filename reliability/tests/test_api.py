@@ -130,3 +130,25 @@ def test_planned_preview_endpoint(api_client, dispatcher, network):
     body = api_client.get(f"/api/v1/reliability/planned-preview/{planned.pk}").json()
     assert body["into_warning"] == 3
     assert api_client.get("/api/v1/reliability/planned-preview/999999").status_code == 404
+
+
+def test_customer_indices_give_caifi_and_cemi(api_client, supervisor, network):
+    # T1's customers out twice (once inside a feeder outage), everyone else once
+    day = timezone.localdate() - timedelta(days=2)
+    past_outage(network, "B", days_ago(2, 8), minutes=90)
+    past_outage(network, "T1", days_ago(2, 9), minutes=30)  # nested in the feeder outage
+    past_outage(network, "T1", days_ago(2, 14), minutes=60)
+    api_client.force_authenticate(supervisor)
+    body = api_client.get(
+        f"/api/v1/reliability/indices/customers?date_from={day}&date_to={day}"
+    ).json()
+    assert body["customers_served"] == 11
+    assert body["SAIFI"] == pytest.approx(14 / 11, abs=1e-6)
+    assert body["CAIFI"] == pytest.approx(14 / 11, abs=1e-6)
+    assert body["CEMI"]["1"] == pytest.approx(3 / 11, abs=1e-6)
+    assert body["CEMI"]["2"] == 0
+    feeder = api_client.get(
+        f"/api/v1/reliability/indices/customers?date_from={day}&date_to={day}"
+        f"&scope=feeder&id={network['B'].feeder_id}&split=planned"
+    ).json()
+    assert feeder["SAIFI"] == 0
