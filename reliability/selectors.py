@@ -110,12 +110,20 @@ def customers_assess(
     found = dict(customer_records(service_point_ids=ids, since=since, until=as_of))
     for sp, recs in (extra or {}).items():
         found.setdefault(sp, []).extend(recs)
-    return {
-        sp: frequency.assess(
-            found.get(sp, []), as_of=as_of, policy=policy, major_event_days=meds, now=now
-        )
-        for sp in ids
-    }
+    # Customers of one transformer usually share their whole history (outages are switched
+    # on devices): assess each distinct history once.
+    memo: dict[tuple[Any, ...], frequency.Result] = {}
+    out: dict[int, frequency.Result] = {}
+    for sp in ids:
+        recs = found.get(sp, [])
+        key = tuple((r.start, r.end, r.planned, r.customer_side, r.single_premise) for r in recs)
+        result = memo.get(key)
+        if result is None:
+            result = memo[key] = frequency.assess(
+                recs, as_of=as_of, policy=policy, major_event_days=meds, now=now
+            )
+        out[sp] = result
+    return out
 
 
 def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:

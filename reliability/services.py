@@ -66,6 +66,7 @@ def _stored_key(alert: Alert) -> tuple[Any, ...]:
 
 
 def _result_key(result: frequency.Result) -> tuple[Any, ...]:
+    """What an open alert stores of a result, as ``_stored_key`` reads it back."""
     return (
         [r.as_dict() for r in result.reasons],
         result.counts,
@@ -137,14 +138,24 @@ def frequent_outage_check(
     reliability) so an incremental check and the nightly scan never race on one customer.
     """
     results = selectors.customers_assess(service_point_ids=service_point_ids, as_of=as_of)
-    alerted = set(
-        Alert.objects.filter(service_point_id__in=list(results), status=Status.OPEN).values_list(
-            "service_point_id", flat=True
-        )
-    )
-    touched = sorted(
-        sp for sp, r in results.items() if r.level != frequency.NORMAL or sp in alerted
-    )
+    # Compare without locks first: in the steady state (a nightly scan that finds what it
+    # stored yesterday) nothing is written and nothing locked.
+    stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for sp, level, *key in Alert.objects.filter(
+        service_point_id__in=list(results), status=Status.OPEN
+    ).values_list(
+        "service_point_id", "level", "reason_codes", "counts", "exclusions", "period_start"
+    ):
+        stored[sp].append((level, tuple(key)))
+    touched = []
+    for sp, result in results.items():
+        have = stored.get(sp, [])
+        if result.level == frequency.NORMAL:
+            if have:
+                touched.append(sp)
+        elif have != [(result.level, _result_key(result))]:
+            touched.append(sp)
+    touched.sort()
     summary = {"assessed": len(results), "raised": 0, "changed": 0, "closed": 0}
     if not touched:
         return summary
