@@ -8,6 +8,7 @@ a sweeper that selects due rows and enqueues one task per row.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch_center.settings.local")
@@ -17,6 +18,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("dispatch"), Queue("analytics"))
 app.conf.task_default_queue = "default"
 app.conf.beat_schedule = {
+    # reliability (analytics queue): nightly frequent-outage full scan, daily figures.
+    "reliability-frequent-outage-scan": {
+        "task": "reliability.frequent_outage_scan",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"queue": "analytics"},
+    },
+    "reliability-daily-indices": {
+        "task": "reliability.daily_indices",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"queue": "analytics"},
+    },
     # outages: start and end planned outages on time (sweepers; one task per due outage).
     "outages-planned-start-due": {
         "task": "outages.planned_outages_start_due",

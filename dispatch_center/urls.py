@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/v1/", include("grids.api_urls")),
     path("api/v1/", include("outages.api.urls")),
+    path("api/v1/", include("reliability.api_urls")),
+    path("api/v1/", include("workorders.reliability_urls")),
     path("api/v1/", include("workorders.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),

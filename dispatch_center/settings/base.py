@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "dispatch_center.core",
     "grids",
     "outages",
+    "reliability",
     "workorders",
     "complaints",
 ]
