@@ -24,10 +24,13 @@ urlpatterns = [
     path("api/v1/", include("outages.api_urls")),
     path("api/v1/", include("outages.public_api_urls")),
     path("api/v1/", include("workorders.api_urls")),
+    path("api/v1/", include("complaints.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),
     # Public subscriptions to outage updates and the unsubscribe page.
     path("", include("outages.subscribe_urls")),
+    # The complaint desk and its bulletin.
+    path("complaints/", include("complaints.urls")),
     # The hotline agent's page.
     path("agent/", include("outages.agent_urls")),
     # The public outage map: /map/, /map/report/<ref>, the snapshot files.

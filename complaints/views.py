@@ -1,0 +1,1 @@
+"""Pages of the complaint desk (placeholder, filled below)."""
