@@ -11,8 +11,14 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -29,6 +35,11 @@ IsInvestigator = HasRole(roles.DISPATCHER, roles.SUPERVISOR)
 MAX_SIMILAR = 500
 
 
+def iso(value: Any) -> str | None:
+    """ISO 8601 in local time with its offset (the contract's times)."""
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
 def complaint_payload(c: Complaint) -> dict[str, Any]:
     """The contract's answer for one complaint."""
     return {
@@ -38,9 +49,9 @@ def complaint_payload(c: Complaint) -> dict[str, Any]:
         "status": c.status,
         "channel": c.channel,
         "service_point": c.service_point_id,
-        "received_at": c.received_at.isoformat(),
-        "contact_due": c.contact_due_at.isoformat(),
-        "reply_due": c.reply_due_at.isoformat(),
+        "received_at": iso(c.received_at),
+        "contact_due": iso(c.contact_due_at),
+        "reply_due": iso(c.reply_due_at),
         "risk": c.risk,
         "flags": sorted(f.code for f in c.flags.all()),
         "links": selectors.complaint_links_by_kind(c),
@@ -191,7 +202,7 @@ class ComplaintTraceApi(APIView):
             "suggestions": trace.suggestions,
             "step": trace.step,
             "finding": trace.finding,
-            "confirmed_at": trace.confirmed_at.isoformat() if trace.confirmed_at else None,
+            "confirmed_at": iso(trace.confirmed_at),
         }
 
     @extend_schema(operation_id="complaints_trace_suggest", responses={200: dict})
@@ -355,6 +366,11 @@ class ComplaintBulletinApi(APIView):
 
     InputSerializer._declared_fields["from"] = serializers.DateField()
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The contract's ``format`` parameter names a download (csv, xlsx), not one of DRF's
+        # renderers: fall back to the first renderer instead of DRF's 404.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(
         operation_id="complaints_bulletin",
         summary="Complaint bulletin (ten-day / monthly)",
@@ -440,7 +456,7 @@ class CustomerRiskApi(APIView):
             service_point_id=params.validated_data["service_point"]
         )
         for c in risk["open_complaints"]:
-            c["reply_due_at"] = c["reply_due_at"].isoformat()
+            c["reply_due_at"] = iso(c["reply_due_at"])
         return Response(risk)
 
 
@@ -464,7 +480,7 @@ class ComplaintAttentionApi(APIView):
                         "risk_label": c.get_risk_display(),
                         "flags": [f.get_code_display() for f in c.flags.all()],
                         "address": c.service_point.address if c.service_point else c.area,
-                        "reply_due_at": c.reply_due_at.isoformat(),
+                        "reply_due_at": iso(c.reply_due_at),
                     }
                     for c in rows
                 ]

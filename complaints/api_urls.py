@@ -12,14 +12,18 @@ urlpatterns = [
     ),
     path("complaints/risk", api.CustomerRiskApi.as_view(), name="complaint-customer-risk"),
     path("complaints/attention", api.ComplaintAttentionApi.as_view(), name="complaint-attention"),
-    path("complaints/<int:complaint_id>", api.ComplaintDetailApi.as_view(), name="complaint-detail"),
+    path(
+        "complaints/<int:complaint_id>", api.ComplaintDetailApi.as_view(), name="complaint-detail"
+    ),
     path(
         "complaints/<int:complaint_id>/transition",
         api.ComplaintTransitionApi.as_view(),
         name="complaint-transition",
     ),
     path(
-        "complaints/<int:complaint_id>/trace", api.ComplaintTraceApi.as_view(), name="complaint-trace"
+        "complaints/<int:complaint_id>/trace",
+        api.ComplaintTraceApi.as_view(),
+        name="complaint-trace",
     ),
     path(
         "complaints/<int:complaint_id>/accountability",

@@ -48,9 +48,7 @@ def complaint_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Complai
     if category := filters.get("category"):
         qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if q := (filters.get("q") or "").strip():
-        qs = qs.filter(
-            Q(reference__icontains=q) | Q(service_point__account_no=q) | Q(phone=q)
-        )
+        qs = qs.filter(Q(reference__icontains=q) | Q(service_point__account_no=q) | Q(phone=q))
     if filters.get("overdue"):
         qs = qs.filter(overdue_q(timezone.now()))
     return qs.order_by("-received_at", "-pk")
@@ -90,9 +88,7 @@ def complaint_get_detail(*, complaint_id: int) -> Complaint:
                 queryset=ComplaintLink.objects.select_related("outage", "report", "work_order"),
             ),
             "flags",
-            Prefetch(
-                "remedies", queryset=RemedyContact.objects.select_related("service_point")
-            ),
+            Prefetch("remedies", queryset=RemedyContact.objects.select_related("service_point")),
             "defects",
         )
         .filter(pk=complaint_id)
@@ -215,7 +211,7 @@ def complaint_ids_deadline_due(*, now: datetime | None = None) -> list[int]:
 INDEX_TTL_SECONDS = 300
 FEATURE_WINDOW = timedelta(days=90)
 COMPLAINT_WINDOW = timedelta(days=365)
-_AREA_CODE = {AreaClass.URBAN: 0.0, AreaClass.RURAL: 1.0, AreaClass.REMOTE: 2.0}
+_AREA_CODE: dict[str, float] = {AreaClass.URBAN: 0.0, AreaClass.RURAL: 1.0, AreaClass.REMOTE: 2.0}
 
 
 @dataclass
@@ -418,8 +414,13 @@ def complaint_bulletin(*, start: date, end: date) -> dict[str, Any]:
         "by_step": by_step,
         "remedy_outcomes": remedies,
         "defects_found": [
-            {"id": d.pk, "step": d.step, "description": d.description, "owner": d.owner,
-             "status": d.status}
+            {
+                "id": d.pk,
+                "step": d.step,
+                "description": d.description,
+                "owner": d.owner,
+                "status": d.status,
+            }
             for d in defects_found.order_by("pk")
         ],
         "improvements_done": [
@@ -427,4 +428,3 @@ def complaint_bulletin(*, start: date, end: date) -> dict[str, Any]:
             for d in improvements.order_by("pk")
         ],
     }
-

@@ -34,7 +34,7 @@ FEATURES: tuple[str, ...] = (
     "important",  # 1 for an important customer
     "longest_minutes_90d",  # the longest single interruption, 90 days
 )
-DEFAULT_WEIGHTS: dict[str, float] = {name: 1.0 for name in FEATURES}
+DEFAULT_WEIGHTS: dict[str, float] = dict.fromkeys(FEATURES, 1.0)
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,9 @@ def suggest(facts: TraceInput) -> list[Suggestion]:
                     )
                 )
         arrived_in_time = (
-            o.arrived_at is not None and o.arrive_due_at is not None and o.arrived_at <= o.arrive_due_at
+            o.arrived_at is not None
+            and o.arrive_due_at is not None
+            and o.arrived_at <= o.arrive_due_at
         )
         if o.restore_due_at is not None and arrived_in_time:
             restored = o.restored_at or (facts.now if facts.now > o.restore_due_at else None)

@@ -9,7 +9,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from complaints.calendar import WorkCalendar
 from complaints.models import CalendarDay, Complaint, ComplaintEvent
 
 
-def label_for(actor: AbstractBaseUser | None, actor_label: str = "") -> str:
+def label_for(actor: User | None, actor_label: str = "") -> str:
     """The username, or a label such as "system" / "beat"."""
     if actor is not None:
         return actor.get_username()
@@ -29,7 +29,7 @@ def record_event(
     complaint: Complaint,
     kind: str,
     at: datetime | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     actor_label: str = "",
     reason: str = "",
     from_status: str = "",

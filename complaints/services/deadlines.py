@@ -54,9 +54,8 @@ def complaint_deadline_check(*, complaint_id: int, now: datetime | None = None) 
     for field, clock, due, cond in marks:
         if due > now:
             continue
-        rows = (
-            Complaint.objects.filter(cond, pk=complaint_id, **{f"{field}__isnull": True})
-            .update(**{field: now})
+        rows = Complaint.objects.filter(cond, pk=complaint_id, **{f"{field}__isnull": True}).update(
+            **{field: now}
         )
         if rows == 1:
             breached = field.endswith("breached_at")
@@ -65,9 +64,12 @@ def complaint_deadline_check(*, complaint_id: int, now: datetime | None = None) 
                 kind="deadline_breached" if breached else "deadline_warning",
                 at=now,
                 actor_label="beat",
-                data={"clock": clock, "due": timezone.localtime(
-                    complaint.contact_due_at if clock == "contact" else complaint.reply_due_at
-                ).isoformat()},
+                data={
+                    "clock": clock,
+                    "due": timezone.localtime(
+                        complaint.contact_due_at if clock == "contact" else complaint.reply_due_at
+                    ).isoformat(),
+                },
             )
             done.append(field)
     return done

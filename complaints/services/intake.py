@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +55,7 @@ def complaint_create(
     area: str = "",
     district_id: int | None = None,
     received_at: datetime | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Complaint:
     """Register a complaint; link it, flag it and start its clocks.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +56,11 @@ def trace_input_for(complaint: Complaint) -> trace_engine.TraceInput:
     ]
     with_orders = set(work_selectors.complaint_report_ids_with_orders(report_ids=report_ids))
     reports = [
-        trace_engine.ReportFacts(report_id=r["report_id"], received_at=r["received_at"],
-                                 linked=r["linked"] or r["report_id"] in with_orders)
+        trace_engine.ReportFacts(
+            report_id=r["report_id"],
+            received_at=r["received_at"],
+            linked=r["linked"] or r["report_id"] in with_orders,
+        )
         for r in outage_selectors.complaint_report_facts(report_ids=report_ids)
     ]
     return trace_engine.TraceInput(
@@ -93,7 +96,7 @@ def complaint_trace_suggest(*, complaint: Complaint) -> Trace:
 
 @transaction.atomic
 def complaint_trace_confirm(
-    *, complaint: Complaint, step: str, finding: str = "", actor: AbstractBaseUser | None = None
+    *, complaint: Complaint, step: str, finding: str = "", actor: User | None = None
 ) -> Trace:
     """The investigator confirms (or corrects) the step at fault."""
     if step not in ServiceStep.values:
@@ -129,7 +132,7 @@ def complaint_accountability_set(
     station_id: int | None = None,
     points: int = 0,
     note: str = "",
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Accountability:
     """Record who answers for the complaint. An individual problem is held against the person
     who handled it, a shared one against the unit's manager (each then required)."""
@@ -148,10 +151,11 @@ def complaint_accountability_set(
         station = RepairStation.objects.filter(pk=station_id).first()
         if station is None:
             raise _invalid("station", _("供电所不存在。"))
-    held = {
+    held_by: dict[str, str] = {
         Accountability.Nature.INDIVIDUAL: person.strip(),
         Accountability.Nature.SHARED: manager.strip(),
-    }.get(nature, "")
+    }
+    held = held_by.get(nature, "")
     record, _created = Accountability.objects.update_or_create(
         complaint=complaint,
         defaults={
@@ -184,7 +188,7 @@ def complaint_remedy_list_save(
     *,
     complaint: Complaint,
     matches: list[dict[str, object]],
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> int:
     """Put the similar customers ``matches`` (``service_point``, ``distance``, ``features``)
     on the complaint's proactive-contact list; those already on it keep their outcome.
@@ -204,15 +208,13 @@ def complaint_remedy_list_save(
     ]
     RemedyContact.objects.bulk_create(new, ignore_conflicts=True)
     if new:
-        record_event(
-            complaint=complaint, kind="remedy", actor=actor, data={"added": len(new)}
-        )
+        record_event(complaint=complaint, kind="remedy", actor=actor, data={"added": len(new)})
     return len(new)
 
 
 @transaction.atomic
 def remedy_contact_record(
-    *, contact_id: int, outcome: str, note: str = "", actor: AbstractBaseUser | None = None
+    *, contact_id: int, outcome: str, note: str = "", actor: User | None = None
 ) -> RemedyContact:
     """Record the outcome of one proactive contact."""
     contact = RemedyContact.objects.select_for_update().filter(pk=contact_id).first()
@@ -244,7 +246,7 @@ def process_defect_create(
     description: str,
     owner: str,
     due_on: date | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> ProcessDefect:
     """Record a process defect a complaint revealed, with its owner."""
     if step not in ServiceStep.values:
@@ -267,7 +269,7 @@ def process_defect_create(
 
 @transaction.atomic
 def process_defect_update(
-    *, defect_id: int, status: str, improvement: str = "", actor: AbstractBaseUser | None = None
+    *, defect_id: int, status: str, improvement: str = "", actor: User | None = None
 ) -> ProcessDefect:
     """Move a defect along (open → in progress → done); done needs the improvement made."""
     defect = ProcessDefect.objects.select_for_update().filter(pk=defect_id).first()

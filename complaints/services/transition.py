@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,7 +34,7 @@ def complaint_transition(
     *,
     complaint: Complaint,
     to: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     reason: str = "",
     reply: str = "",
 ) -> Complaint:
