@@ -84,7 +84,11 @@ class SimilarityIndex:
         without ``exclude_rows``, at most ``limit``."""
         if radius < 0:
             raise ValueError("radius must be non-negative")
-        rows = self.tree.query_ball_point(vector, r=radius)
+        exclude_rows = exclude_rows or set()
+        reach = radius
+        if limit is not None:
+            reach = min(radius, self._reach(vector, radius, limit, exclude_rows))
+        rows = self.tree.query_ball_point(vector, r=reach)
         if not rows:
             return []
         idx = np.asarray(rows, dtype=np.int64)
@@ -99,6 +103,31 @@ class SimilarityIndex:
         if limit is not None:
             order = order[:limit]
         return [Match(int(idx[k]), float(dist[k])) for k in order]
+
+    def _reach(
+        self, vector: NDArray[np.float64], radius: float, limit: int, exclude: set[int]
+    ) -> float:
+        """A radius that surely holds the ``limit`` nearest admissible points (those not
+        excluded) within ``radius``: the distance of the ``limit``-th of them, found by a
+        k-nearest query (growing k past excluded points). The ball query that follows at this
+        reach then sees every point tied with the last one, so the answer is exactly the
+        ``limit`` nearest by (distance, row), as the full ball query would give, at a
+        fraction of its cost when the radius holds many points."""
+        n = len(self.ids)
+        k = min(n, 2 * limit + 2)
+        while k > 0:
+            dist, idx = self.tree.query(vector, k=k, distance_upper_bound=radius)
+            dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
+            found = np.isfinite(dist)
+            admissible = found & ~np.isin(idx, np.fromiter(exclude, dtype=np.int64))
+            if admissible.sum() >= limit:
+                last = float(dist[admissible][limit - 1])
+                # A hair more, so that rounding cannot drop a point tied with the last one.
+                return last * (1 + 1e-9) + 1e-12
+            if not found.all() or k >= n:
+                return radius  # fewer than ``limit`` within the radius: all of them
+            k = min(n, k * 4)
+        return radius
 
     def features_of(self, row: int) -> dict[str, float]:
         return {name: float(v) for name, v in zip(FEATURES, self.raw[row], strict=True)}
