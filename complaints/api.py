@@ -7,6 +7,7 @@ supervisors.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,18 @@ from dispatch_center.core.permissions import HasRole, IsStaffRole
 
 IsInvestigator = HasRole(roles.DISPATCHER, roles.SUPERVISOR)
 MAX_SIMILAR = 500
+
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The ``Idempotency-Key`` header, checked; None when absent."""
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
+        message = _("Idempotency-Key 必须是 1 到 64 个可见 ASCII 字符。")
+        raise DomainError(message, code="invalid", fields={"Idempotency-Key": [message]})
+    return key
 
 
 def iso(value: Any) -> str | None:
@@ -112,13 +125,19 @@ class ComplaintCreateApi(APIView):
             "the field."
         ),
         request=InputSerializer,
-        responses={201: ComplaintOutput, 400: OpenApiResponse(description="names the field")},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={
+            201: ComplaintOutput,
+            200: OpenApiResponse(ComplaintOutput, description="replay of an Idempotency-Key"),
+            400: OpenApiResponse(description="names the field"),
+        },
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        complaint = services.complaint_create(
+        complaint, created = services.complaint_register(
+            idempotency_key=idempotency_key(request),
             category_code=v["category"],
             channel=v["channel"],
             text=v["text"],
@@ -130,7 +149,10 @@ class ComplaintCreateApi(APIView):
             actor=request.user,  # type: ignore[arg-type]
         )
         complaint = selectors.complaint_get_detail(complaint_id=complaint.pk)
-        return Response(complaint_payload(complaint), status=status.HTTP_201_CREATED)
+        return Response(
+            complaint_payload(complaint),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class ComplaintDetailApi(APIView):

@@ -214,6 +214,8 @@ class Complaint(TimeStampedModel):
         related_name="+",
     )
     version = models.PositiveIntegerField(_("version"), default=1)
+    # A client's retry of the same registration (the ``Idempotency-Key`` header) finds this.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -244,6 +246,11 @@ class Complaint(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(reply_due_at__gte=models.F("received_at")),
                 name="complaints_complaint_due_after_receipt",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="complaints_complaint_unique_idempotency_key",
             ),
         ]
 

@@ -8,7 +8,13 @@
 """
 
 from .deadlines import complaint_deadline_check
-from .intake import complaint_create, complaint_deadlines, complaint_link_and_flag, risk_of
+from .intake import (
+    complaint_create,
+    complaint_deadlines,
+    complaint_link_and_flag,
+    complaint_register,
+    risk_of,
+)
 from .records import (
     complaint_accountability_set,
     complaint_remedy_list_save,
@@ -27,6 +33,7 @@ __all__ = [
     "complaint_deadline_check",
     "complaint_deadlines",
     "complaint_link_and_flag",
+    "complaint_register",
     "complaint_remedy_list_save",
     "complaint_trace_confirm",
     "complaint_trace_suggest",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,6 +57,7 @@ def complaint_create(
     district_id: int | None = None,
     received_at: datetime | None = None,
     actor: User | None = None,
+    idempotency_key: str | None = None,
 ) -> Complaint:
     """Register a complaint; link it, flag it and start its clocks.
 
@@ -105,6 +107,7 @@ def complaint_create(
         reply_due_at=reply_due,
         risk=Complaint.Risk.LOW,
         created_by=actor if actor is not None and actor.is_authenticated else None,
+        idempotency_key=idempotency_key if actor is not None else None,
     )
     complaint.full_clean()
     complaint.save()
@@ -118,6 +121,29 @@ def complaint_create(
     )
     complaint_link_and_flag(complaint=complaint, now=received_at)
     return complaint
+
+
+def complaint_register(
+    *, idempotency_key: str | None, actor: User | None, **fields: Any
+) -> tuple[Complaint, bool]:
+    """``complaint_create`` that a client may retry: the same user's same ``idempotency_key``
+    returns the complaint registered the first time (and ``False``: nothing new). Two
+    concurrent first tries meet at the unique constraint; the loser returns the winner's."""
+
+    def first() -> Complaint | None:
+        if not idempotency_key or actor is None:
+            return None
+        return Complaint.objects.filter(created_by=actor, idempotency_key=idempotency_key).first()
+
+    if (existing := first()) is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return complaint_create(actor=actor, idempotency_key=idempotency_key, **fields), True
+    except IntegrityError:
+        if (existing := first()) is not None:
+            return existing, False
+        raise
 
 
 @dataclass(frozen=True)

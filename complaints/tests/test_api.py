@@ -202,3 +202,30 @@ def test_schema_lists_the_contract(api_client):
     assert "/api/v1/complaints" in schema["paths"]
     assert "/api/v1/complaints/{complaint_id}/similar" in schema["paths"]
     assert "/api/v1/complaints/bulletin" in schema["paths"]
+
+
+def test_idempotency_key_replays_the_first_answer(api_client, hotline_agent, dispatcher, sp):
+    api_client.force_authenticate(hotline_agent)
+    first = api_client.post(URL, body(sp), format="json", HTTP_IDEMPOTENCY_KEY="call-42")
+    again = api_client.post(URL, body(sp), format="json", HTTP_IDEMPOTENCY_KEY="call-42")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert Complaint.objects.count() == 1
+    # Another user's same key is another request
+    api_client.force_authenticate(dispatcher)
+    other = api_client.post(URL, body(sp), format="json", HTTP_IDEMPOTENCY_KEY="call-42")
+    assert other.status_code == 201
+    bad = api_client.post(URL, body(sp), format="json", HTTP_IDEMPOTENCY_KEY="x" * 65)
+    assert bad.status_code == 400
+    assert "Idempotency-Key" in bad.json()["error"]["fields"]
+
+
+def test_console_attention_lists_open_complaints_by_risk(api_client, dispatcher, network):
+    low = make_complaint(network.sps["T1"][0])
+    high = make_complaint(network.sps["T4"][0])
+    make_complaint(network.sps["T4"][0])
+    api_client.force_authenticate(dispatcher)
+    rows = api_client.get(f"{URL}/attention").json()["results"]
+    assert rows[0]["risk"] == "high"
+    assert [r["id"] for r in rows][-1] == low.pk
+    assert high.pk in [r["id"] for r in rows]
