@@ -7,10 +7,13 @@ and multiplied by its weight, so one unit of distance means "one standard deviat
 feature" whatever its scale. The customers within Euclidean ``radius`` of a complaining
 customer's vector form the proactive-contact list, nearest first.
 
-The radius query is ``scipy.spatial.cKDTree.query_ball_point``, which returns every point
-within the radius (exact, not approximate), and the results are ordered by (distance, row).
-So a larger radius never loses a customer that a smaller one found, even with a ``limit``:
-everything ranked before a customer found at radius r lies within r as well.
+The k-d tree (``scipy.spatial.cKDTree``) holds each distinct vector once, with the rows that
+share it (many customers do: no interruption, same class). The query is exact, not
+approximate: every row within the radius, ordered by (distance, row); with a ``limit``, the
+first ``limit`` of that order, found by a k-nearest query over the distinct vectors that
+grows until it holds enough rows and passes every tie. So a larger radius never loses a
+customer that a smaller one found, even with a ``limit``: everything ranked before a
+customer found at radius r lies within r as well.
 """
 
 from __future__ import annotations
@@ -63,7 +66,20 @@ class SimilarityIndex:
         std = raw.std(axis=0) if len(raw) else np.ones(len(FEATURES))
         self.std = np.where(std > 0, std, 1.0)
         self.vectors = self.standardise(raw)
-        self.tree = cKDTree(self.vectors if len(raw) else np.zeros((0, len(FEATURES))))
+        # Many customers share a vector exactly (no interruption, same class): the tree holds
+        # each distinct vector once, with its rows in ascending order, so a query never
+        # walks thousands of identical points one by one.
+        d = len(FEATURES)
+        if len(raw):
+            uniq, inverse = np.unique(self.vectors, axis=0, return_inverse=True)
+            inverse = inverse.reshape(-1)
+        else:
+            uniq, inverse = np.zeros((0, d)), np.zeros(0, dtype=np.int64)
+        self.groups = uniq
+        self.group_rows = np.argsort(inverse, kind="stable").astype(np.int64)
+        bounds = np.searchsorted(inverse[self.group_rows], np.arange(len(uniq) + 1))
+        self.group_start, self.group_end = bounds[:-1], bounds[1:]
+        self.tree = cKDTree(uniq)
         self._row = {int(i): n for n, i in enumerate(self.ids)}
 
     def standardise(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -71,6 +87,12 @@ class SimilarityIndex:
 
     def row_of(self, id_: int) -> int | None:
         return self._row.get(int(id_))
+
+    def _rows(self, group: int, cap: int | None = None) -> NDArray[np.int64]:
+        start, end = int(self.group_start[group]), int(self.group_end[group])
+        if cap is not None:
+            end = min(end, start + cap)
+        return self.group_rows[start:end]
 
     def within(
         self,
@@ -84,50 +106,66 @@ class SimilarityIndex:
         without ``exclude_rows``, at most ``limit``."""
         if radius < 0:
             raise ValueError("radius must be non-negative")
-        exclude_rows = exclude_rows or set()
-        reach = radius
-        if limit is not None:
-            reach = min(radius, self._reach(vector, radius, limit, exclude_rows))
-        rows = self.tree.query_ball_point(vector, r=reach)
-        if not rows:
-            return []
-        idx = np.asarray(rows, dtype=np.int64)
-        if exclude_rows:
-            idx = idx[~np.isin(idx, np.fromiter(exclude_rows, dtype=np.int64))]
-        dist = np.linalg.norm(self.vectors[idx] - vector, axis=1)
-        # The tree's own rounding may admit a point a hair outside; the answer promises
-        # every distance within the radius.
-        keep = dist <= radius
-        idx, dist = idx[keep], dist[keep]
-        order = np.lexsort((idx, dist))
-        if limit is not None:
-            order = order[:limit]
-        return [Match(int(idx[k]), float(dist[k])) for k in order]
-
-    def _reach(
-        self, vector: NDArray[np.float64], radius: float, limit: int, exclude: set[int]
-    ) -> float:
-        """A radius that surely holds the ``limit`` nearest admissible points (those not
-        excluded) within ``radius``: the distance of the ``limit``-th of them, found by a
-        k-nearest query (growing k past excluded points). The ball query that follows at this
-        reach then sees every point tied with the last one, so the answer is exactly the
-        ``limit`` nearest by (distance, row), as the full ball query would give, at a
-        fraction of its cost when the radius holds many points."""
-        n = len(self.ids)
-        k = min(n, 2 * limit + 2)
+        excluded = np.fromiter(exclude_rows or (), dtype=np.int64)
+        if limit is None:
+            groups = np.asarray(self.tree.query_ball_point(vector, r=radius), dtype=np.int64)
+            return self._ranked(vector, radius, groups, excluded, None)
+        # The nearest groups first (k-nearest within the radius), growing k until they hold
+        # ``limit`` admissible rows and the next group is farther than the last one taken.
+        n_groups = len(self.groups)
+        k = min(n_groups, 2 * limit + 2)
+        bound = radius * (1 + 1e-9) + 1e-12
         while k > 0:
-            dist, idx = self.tree.query(vector, k=k, distance_upper_bound=radius)
+            dist, idx = self.tree.query(vector, k=k, distance_upper_bound=bound)
             dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
             found = np.isfinite(dist)
-            admissible = found & ~np.isin(idx, np.fromiter(exclude, dtype=np.int64))
-            if admissible.sum() >= limit:
-                last = float(dist[admissible][limit - 1])
-                # A hair more, so that rounding cannot drop a point tied with the last one.
-                return last * (1 + 1e-9) + 1e-12
-            if not found.all() or k >= n:
-                return radius  # fewer than ``limit`` within the radius: all of them
-            k = min(n, k * 4)
-        return radius
+            taken: list[int] = []
+            count = 0
+            last = None
+            complete = False
+            for g, dg in zip(idx[found].tolist(), dist[found].tolist(), strict=True):
+                if last is not None and count >= limit and dg > last:
+                    complete = True
+                    break
+                rows = self._rows(g, cap=limit + len(excluded))
+                count += int((~np.isin(rows, excluded)).sum()) if len(excluded) else len(rows)
+                taken.append(g)
+                last = dg
+            if complete or not found.all() or k >= n_groups:
+                return self._ranked(
+                    vector, radius, np.asarray(taken, dtype=np.int64), excluded, limit
+                )
+            k = min(n_groups, k * 4)
+        return []
+
+    def _ranked(
+        self,
+        vector: NDArray[np.float64],
+        radius: float,
+        groups: NDArray[np.int64],
+        excluded: NDArray[np.int64],
+        limit: int | None,
+    ) -> list[Match]:
+        if len(groups) == 0:
+            return []
+        gdist = np.linalg.norm(self.groups[groups] - vector, axis=1)
+        # The tree's own rounding may admit a point a hair outside; the answer promises
+        # every distance within the radius.
+        keep = gdist <= radius
+        groups, gdist = groups[keep], gdist[keep]
+        cap = None if limit is None else limit + len(excluded)
+        parts = [self._rows(int(g), cap) for g in groups]
+        if not parts:
+            return []
+        rows = np.concatenate(parts)
+        dist = np.repeat(gdist, [len(p) for p in parts])
+        if len(excluded):
+            keep = ~np.isin(rows, excluded)
+            rows, dist = rows[keep], dist[keep]
+        order = np.lexsort((rows, dist))
+        if limit is not None:
+            order = order[:limit]
+        return [Match(int(rows[k]), float(dist[k])) for k in order]
 
     def features_of(self, row: int) -> dict[str, float]:
         return {name: float(v) for name, v in zip(FEATURES, self.raw[row], strict=True)}
