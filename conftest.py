@@ -36,6 +36,7 @@ def ensure_reference_data() -> None:
     for module in (
         "outages.migrations.0002_load_outage_taxonomy",
         "workorders.migrations.0002_default_sla_and_pool_policies",
+        "complaints.migrations.0002_default_categories_and_calendar",
     ):
         try:
             loader = import_module(module).load

@@ -51,6 +51,8 @@ app.conf.beat_schedule = {
     "workorders-offers-expire": {"task": "workorders.offers_expire_due", "schedule": 15.0},
     "workorders-pool-expire": {"task": "workorders.pool_expire_due", "schedule": 15.0},
     "workorders-requeue-stuck": {"task": "workorders.requeue_stuck", "schedule": 30.0},
+    # complaints: contact and reply deadline warnings and breaches.
+    "complaints-deadlines": {"task": "complaints.deadlines_sweep", "schedule": 60.0},
     "workorders-storm-batch": {
         "task": "workorders.dispatch_batch",
         "schedule": 5.0,

@@ -25,8 +25,11 @@ urlpatterns = [
     path("api/v1/", include("reliability.api_urls")),
     path("api/v1/", include("workorders.reliability_urls")),
     path("api/v1/", include("workorders.api_urls")),
+    path("api/v1/", include("complaints.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),
+    # The complaint desk and its bulletin.
+    path("complaints/", include("complaints.urls")),
     # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
     # snapshot files) and the hotline agent's page (/agent/).
     path("", include("outages.urls")),

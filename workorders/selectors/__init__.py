@@ -8,6 +8,13 @@
 - ``console``: the console feed's fingerprints (its ETag) and rows.
 """
 
+from .complaints import (
+    complaint_breached_order_ids,
+    complaint_report_ids_with_orders,
+    complaint_sla_breach_counts,
+    complaint_work_order_ids,
+    complaint_work_order_trace_facts,
+)
 from .console import (
     CREW_COLUMNS,
     console_crew_rows,
@@ -53,6 +60,11 @@ from .sweepers import (
 )
 
 __all__ = [
+    "complaint_work_order_ids",
+    "complaint_work_order_trace_facts",
+    "complaint_breached_order_ids",
+    "complaint_sla_breach_counts",
+    "complaint_report_ids_with_orders",
     "CREW_COLUMNS",
     "LIST_RELATED",
     "PoolEntry",
