@@ -4,8 +4,18 @@
   here: ``from outages import selectors``).
 - ``intake``: trouble reports and an outage's public progress.
 - ``agent``: the hotline agent's page (caller search, customer context, the script).
+- ``work_orders``, ``reliability``, ``complaints``: the reads those higher apps need.
 """
 
+from outages.selectors.complaints import (
+    complaint_interruption_features,
+    complaint_outage_ids_for_service_point,
+    complaint_outage_trace_facts,
+    complaint_report_counts,
+    complaint_report_facts,
+    complaint_report_ids_for_service_point,
+    complaint_sustained_interruptions_since,
+)
 from outages.selectors.outages import (
     outage_counts_by_district,
     outage_for_service_point,
@@ -18,8 +28,33 @@ from outages.selectors.outages import (
     planned_outage_notices,
     planned_outages_for_service_point,
 )
+from outages.selectors.reliability import (
+    interruption_service_point_ids_with_at_least,
+    interruptions_for_reliability,
+    outage_for_reliability_preview,
+    outage_service_point_ids,
+)
+from outages.selectors.work_orders import (
+    outage_customers_centre,
+    outage_first_report_at,
+    outage_type_default_priority,
+)
 
 __all__ = [
+    "outage_customers_centre",
+    "outage_first_report_at",
+    "outage_type_default_priority",
+    "interruptions_for_reliability",
+    "interruption_service_point_ids_with_at_least",
+    "outage_service_point_ids",
+    "outage_for_reliability_preview",
+    "complaint_outage_ids_for_service_point",
+    "complaint_report_ids_for_service_point",
+    "complaint_outage_trace_facts",
+    "complaint_interruption_features",
+    "complaint_sustained_interruptions_since",
+    "complaint_report_counts",
+    "complaint_report_facts",
     "outage_counts_by_district",
     "outage_for_service_point",
     "outage_get",
