@@ -25,8 +25,9 @@ FREQUENT_ABOVE = 5  # interruptions this year
 WARNING_FROM = 4
 
 # Names the reliability app's selectors may offer, tried in order: one service point's
-# status (a level name, a dict with "level" or an object with ``.level``).
-_RELIABILITY_FUNCTIONS = ("service_point_frequent_status", "frequent_outage_status")
+# status (a level name, a dict with "level" or an object with ``.level``). ``customer_status``
+# applies the frequent-outage policy the admin keeps (reliability.FrequentOutagePolicy).
+_RELIABILITY_FUNCTIONS = ("customer_status", "service_point_frequent_status")
 
 
 def _reliability_function() -> Any | None:
@@ -85,15 +86,14 @@ def frequent_levels(
     *, service_point_ids: Iterable[int], year_counts: dict[int, float]
 ) -> dict[int, int]:
     """Levels for many service points at once (the similar-customer index). Uses the
-    reliability app per point when present, else ``year_counts`` (interruptions this year)."""
-    fn = _reliability_function()
-    out: dict[int, int] = {}
-    for sp_id in service_point_ids:
-        if fn is not None:
-            try:
-                out[sp_id] = _as_level(fn(service_point_id=sp_id))
-                continue
-            except (TypeError, ValueError, LookupError):
-                fn = None
-        out[sp_id] = level_from_count(int(year_counts.get(sp_id, 0)))
-    return out
+    reliability app's open alerts (one query, as its last scan left them) when it is
+    installed, else ``year_counts`` (interruptions this year)."""
+    try:
+        module = importlib.import_module("reliability.selectors")
+    except ImportError:
+        module = None
+    bulk = getattr(module, "open_alert_levels", None)
+    if callable(bulk):
+        open_levels = bulk()
+        return {sp_id: _as_level(open_levels.get(sp_id)) for sp_id in service_point_ids}
+    return {sp_id: level_from_count(int(year_counts.get(sp_id, 0))) for sp_id in service_point_ids}

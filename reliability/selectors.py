@@ -245,6 +245,17 @@ def customer_status(*, service_point_id: int, as_of: date | None = None) -> dict
 # --- indices -------------------------------------------------------------------------------
 
 
+def open_alert_levels() -> dict[int, str]:
+    """Per service point with an open alert, its highest open level ("warning" or
+    "frequent"), as the last scan left it: the bulk read of the status (one query)."""
+    levels: dict[int, str] = {}
+    rows = FrequentOutageAlert.objects.filter(status=FrequentOutageAlert.Status.OPEN)
+    for sp_id, level in rows.values_list("service_point_id", "level").order_by():
+        if levels.get(sp_id) != FrequentOutageAlert.Level.FREQUENT:
+            levels[sp_id] = level
+    return levels
+
+
 def service_point_places(*, ids: Iterable[int] | None = None) -> QuerySet[ServicePoint, Any]:
     """Each service point's district, grid and feeder ids (one row per service point)."""
     qs = ServicePoint.objects.all()

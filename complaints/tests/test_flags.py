@@ -121,3 +121,21 @@ def test_customer_risk_before_a_complaint(network):
     assert {f["code"] for f in risk["flags"]} == {C.IMPORTANT, C.REPEAT}
     assert risk["risk"] == Complaint.Risk.HIGH
     assert len(risk["open_complaints"]) == 1
+
+
+def test_frequent_status_follows_the_reliability_policy_and_its_alerts(network, sp):
+    from reliability.services import frequent_outage_check
+
+    # Given six sustained interruptions this year, more than a day apart (no merging)
+    for n in range(6):
+        past_outage(network, started_ago=timedelta(hours=30 * (n + 1)), lasted=timedelta(hours=1))
+    # Then the single-customer status is the reliability app's (its policy), and no alert exists
+    assert frequent.frequent_level(service_point_id=sp.pk) == frequent.FREQUENT
+    others = [s.pk for s in network.sps["T2"]]
+    before = frequent.frequent_levels(service_point_ids=[sp.pk, *others], year_counts={})
+    assert before[sp.pk] == frequent.NORMAL  # the bulk read is the last scan's alerts
+    # When the reliability check has run, the bulk read sees its open alert
+    frequent_outage_check(service_point_ids=[sp.pk])
+    after = frequent.frequent_levels(service_point_ids=[sp.pk, *others], year_counts={})
+    assert after[sp.pk] == frequent.FREQUENT
+    assert all(after[o] == frequent.NORMAL for o in others)
