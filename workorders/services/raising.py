@@ -4,6 +4,7 @@ a trouble report (single premise, danger)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -68,6 +69,66 @@ def _skill(code: str | None) -> Skill | None:
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class _Place:
+    lat: float | None
+    lng: float | None
+    grid: Grid | None
+    address: str
+    area_class: str
+    district_id: int | None
+
+
+def _order_place(
+    *,
+    service_point: ServicePoint | None,
+    outage: Outage | None,
+    grid: Grid | None,
+    address: str,
+    lat: float | None,
+    lng: float | None,
+) -> _Place:
+    """Where a new order is: the service point's coordinates, grid, district, area class and
+    address, then the outage's grid, then the grid's centre."""
+    if service_point is not None:
+        lat = service_point.lat if lat is None else lat
+        lng = service_point.lng if lng is None else lng
+        grid = grid or service_point.grid
+        address = address or service_point.address
+    if grid is None and outage is not None:
+        grid = outage.grid
+    if (lat is None or lng is None) and grid is not None and grid.center_lat is not None:
+        lat, lng = grid.center_lat, grid.center_lng
+    area_class = (
+        service_point.area_class
+        if service_point is not None
+        else (grid.area_class if grid is not None else "urban")
+    )
+    district_id = (
+        (service_point.district_id if service_point is not None else None)
+        or (grid.district_id if grid is not None else None)
+        or (outage.district_id if outage is not None else None)
+    )
+    return _Place(lat, lng, grid, address, area_class, district_id)
+
+
+def _order_save(order: WorkOrder) -> None:
+    """Validate and insert ``order``; ``Conflict`` when the database refuses a second live
+    order for the same outage or report."""
+    order.full_clean(exclude=_RELATED_FIELDS, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError as exc:
+        # PostgreSQL names the constraint; SQLite only says which columns.
+        message = str(exc)
+        if "UNIQUE constraint failed" in message or any(
+            name in message for name in _UNIQUE_ORDER_CONSTRAINTS
+        ):
+            raise Conflict(_("该停电事件或报修已有处理中的工单。"), code="duplicate_order") from exc
+        raise
+
+
 def work_order_create(
     *,
     kind: str,
@@ -97,24 +158,8 @@ def work_order_create(
     same outage and a second order of one kind for the same report (``Conflict``).
     """
     now = timezone.now()
-    if service_point is not None:
-        lat = service_point.lat if lat is None else lat
-        lng = service_point.lng if lng is None else lng
-        grid = grid or service_point.grid
-        address = address or service_point.address
-    if grid is None and outage is not None:
-        grid = outage.grid
-    if (lat is None or lng is None) and grid is not None and grid.center_lat is not None:
-        lat, lng = grid.center_lat, grid.center_lng
-    area_class = (
-        service_point.area_class
-        if service_point is not None
-        else (grid.area_class if grid is not None else "urban")
-    )
-    district_id = (
-        (service_point.district_id if service_point is not None else None)
-        or (grid.district_id if grid is not None else None)
-        or (outage.district_id if outage is not None else None)
+    place = _order_place(
+        service_point=service_point, outage=outage, grid=grid, address=address, lat=lat, lng=lng
     )
     started = sla_started_at or now
     order = WorkOrder(
@@ -122,12 +167,12 @@ def work_order_create(
         title=title[:120],
         description=description,
         priority=priority or DEFAULT_PRIORITY.get(kind, Priority.NORMAL),
-        address=address[:300],
-        lat=lat,
-        lng=lng,
-        grid=grid,
-        district_id=district_id,
-        area_class=area_class,
+        address=place.address[:300],
+        lat=place.lat,
+        lng=place.lng,
+        grid=place.grid,
+        district_id=place.district_id,
+        area_class=place.area_class,
         skill_needed=skill_needed,
         outage=outage,
         service_point=service_point,
@@ -135,24 +180,13 @@ def work_order_create(
         reopened_from=reopened_from,
         waiting_since=now,
         created_by=actor,
-        **sla.arrival_clock(kind=kind, area_class=area_class, started_at=min(started, now)),
+        **sla.arrival_clock(kind=kind, area_class=place.area_class, started_at=min(started, now)),
     )
     # Uniqueness is left to the database (one live repair order per outage, one order per
     # report and kind): a concurrent raise of the same order loses there, not in Python.
     # Related rows come in as loaded instances (and the database checks its foreign keys):
     # validating them again would cost one query each.
-    order.full_clean(exclude=_RELATED_FIELDS, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            order.save()
-    except IntegrityError as exc:
-        # PostgreSQL names the constraint; SQLite only says which columns.
-        message = str(exc)
-        if "UNIQUE constraint failed" in message or any(
-            name in message for name in _UNIQUE_ORDER_CONSTRAINTS
-        ):
-            raise Conflict(_("该停电事件或报修已有处理中的工单。"), code="duplicate_order") from exc
-        raise
+    _order_save(order)
     linked = [*reports, *([source_report] if source_report is not None else [])]
     if linked:
         order.reports.add(*linked)
