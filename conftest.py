@@ -46,6 +46,16 @@ def ensure_reference_data() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _redis_breakers_closed() -> None:
+    """Each test starts as a fresh process would: with Redis taken to be up. A test that
+    simulates a broker or cache failure must not make the next one skip Redis."""
+    from dispatch_center.core.degraded import broker_breaker, cache_breaker
+
+    broker_breaker.reset()
+    cache_breaker.reset()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(

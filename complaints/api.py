@@ -31,6 +31,7 @@ from complaints.models import Accountability, Complaint, ServiceStep
 from dispatch_center.core import roles
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.permissions import HasRole, IsStaffRole
+from dispatch_center.core.serializers import ErrorSerializer
 
 IsInvestigator = HasRole(roles.DISPATCHER, roles.SUPERVISOR)
 MAX_SIMILAR = 500
@@ -469,7 +470,9 @@ class CustomerRiskApi(APIView):
             ref_name = "CustomerRiskInput"
 
     @extend_schema(
-        operation_id="complaints_customer_risk", parameters=[InputSerializer], responses={200: dict}
+        operation_id="complaints_customer_risk",
+        parameters=[InputSerializer],
+        responses={200: dict, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)

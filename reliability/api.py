@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -79,7 +79,18 @@ class AlertListApi(APIView):
         level = serializers.ChoiceField(choices=["warning", "frequent"], required=False)
         service_point = serializers.IntegerField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses={200: AlertSerializer(many=True)})
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            200: inline_serializer(
+                "FrequentOutageAlertList",
+                {
+                    "unacknowledged": serializers.IntegerField(),
+                    "results": AlertSerializer(many=True),
+                },
+            )
+        },
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
