@@ -495,18 +495,3 @@ def request_dispatch(order: WorkOrder) -> None:
     WorkOrder.objects.filter(pk=order.pk).update(dispatch_requested_at=now)
     order.dispatch_requested_at = now
     enqueue_on_commit(work_order_dispatch_task, order.pk, order.version, queue="dispatch")
-
-
-def schedule_batch() -> bool:
-    """Debounce the storm-mode batch: at most one batch task is pending at a time; orders
-    arriving meanwhile join it. Beat runs the batch every few seconds as well, so a lost
-    message only delays it. Returns whether a task was enqueued."""
-    from django.core.cache import cache
-
-    from workorders.tasks import work_orders_dispatch_batch_task
-
-    delay = conf().batch_delay_seconds
-    if not cache.add(BATCH_SCHEDULED_KEY, 1, timeout=max(1, int(delay) + 5)):
-        return False
-    enqueue_on_commit(work_orders_dispatch_batch_task, queue="dispatch", countdown=delay)
-    return True
