@@ -36,6 +36,7 @@ from dispatch_center.core.exceptions import (
     DomainError,
     TransitionNotAllowed,
 )
+from grids import services as grid_services
 from grids.models import Crew
 from workorders import dispatching, selectors
 from workorders.models import DispatchRefusal, WorkOrder, WorkOrderEvent
@@ -449,10 +450,10 @@ def crew_set_on_duty(
 ) -> Crew:
     """Put a crew on or off duty. Off duty: its orders not yet accepted go back to dispatch
     (the crew is not offered them again); accepted ones stay with it for the dispatcher to
-    decide. (Writes ``Crew.on_duty``: grids has no duty service yet.)"""
+    decide. The crew row itself is written by ``grids.services.crew_on_duty_set``."""
     locked = common.lock_crews([crew.pk])[crew.pk]
     if locked.on_duty != on_duty:
-        Crew.objects.filter(pk=crew.pk).update(on_duty=on_duty, updated_at=timezone.now())
+        grid_services.crew_on_duty_set(crew_id=crew.pk, on_duty=on_duty)
         locked.on_duty = on_duty
         if not on_duty:
             for order in WorkOrder.objects.filter(
