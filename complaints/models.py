@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dispatch_center.core.models import TimeStampedModel
+from dispatch_center.core.models import TimelineEvent, TimeStampedModel
 
 
 class ComplaintCategory(models.Model):
@@ -262,7 +262,7 @@ class Complaint(TimeStampedModel):
         return self.status in self.OPEN
 
 
-class ComplaintEvent(models.Model):
+class ComplaintEvent(TimelineEvent):
     """One line of a complaint's timeline, written in the same transaction as the change."""
 
     class Kind(models.TextChoices):
@@ -286,25 +286,11 @@ class ComplaintEvent(models.Model):
     to_status = models.CharField(
         _("to status"), max_length=16, choices=Complaint.Status.choices, blank=True
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    actor_label = models.CharField(_("actor"), max_length=64, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    at = models.DateTimeField(_("at"))
-    data = models.JSONField(_("data"), default=dict, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("complaint event")
         verbose_name_plural = _("complaint events")
         indexes = [models.Index(fields=["complaint", "at"], name="complaints_event_c_at_idx")]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(kind="status_changed") | ~Q(to_status=""),
-                name="complaints_complaintevent_status_change_has_target",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -15,13 +15,7 @@ from django.utils import timezone
 
 from complaints.calendar import WorkCalendar
 from complaints.models import CalendarDay, Complaint, ComplaintEvent
-
-
-def label_for(actor: User | None, actor_label: str = "") -> str:
-    """The username, or a label such as "system" / "beat"."""
-    if actor is not None:
-        return actor.get_username()
-    return actor_label or "system"
+from dispatch_center.core import timeline
 
 
 def record_event(
@@ -36,17 +30,18 @@ def record_event(
     to_status: str = "",
     data: dict[str, Any] | None = None,
 ) -> ComplaintEvent:
-    """Append one line to a complaint's timeline."""
-    return ComplaintEvent.objects.create(
+    """Append one line to a complaint's timeline (``dispatch_center.core.timeline``)."""
+    return timeline.record_event(
+        ComplaintEvent,
         complaint=complaint,
         kind=kind,
         at=at or timezone.now(),
         actor=actor,
-        actor_label=label_for(actor, actor_label),
+        actor_label=actor_label,
         reason=reason,
         from_status=from_status,
         to_status=to_status,
-        data=data or {},
+        data=data,
     )
 
 
