@@ -200,6 +200,9 @@ class CallLog(TimeStampedModel):
     )
     note = models.TextField(_("note"), blank=True)
     told = models.TextField(_("told the caller"), blank=True)
+    # From the caller being found on the agent page to the call being recorded (None when
+    # the call was recorded by another client that does not measure it).
+    handling_seconds = models.PositiveIntegerField(_("handling time (s)"), null=True, blank=True)
     at = models.DateTimeField(_("at"))
 
     class Meta:
