@@ -80,61 +80,91 @@ def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
 
+_STEP_ORDER = ["intake", "dispatch", "travel", "repair", "restoration", "information", "conduct"]
+
+
 def suggest(facts: TraceInput) -> list[Suggestion]:
     """Candidate steps, most likely first (ties: the earlier step in the service chain)."""
     out: list[Suggestion] = []
     if facts.category_code in CONDUCT_CATEGORIES:
         out.append(Suggestion("conduct", 3.0, "category is service conduct", {}))
     for o in facts.orders:
-        first = o.first_dispatched_at or o.dispatched_at
-        waited_until = first or (facts.now if o.arrived_at is None else None)
-        if waited_until is not None and waited_until - o.created_at > DISPATCH_WAIT:
-            out.append(
-                Suggestion(
-                    "dispatch",
-                    2.0 + min(_minutes(waited_until - o.created_at) / 60, 2),
-                    "waited for a crew",
-                    {"order": o.order_id, "minutes": _minutes(waited_until - o.created_at)},
-                )
+        out.extend(_order_suggestions(o, facts.now))
+    out.extend(_outage_suggestions(facts))
+    unlinked = [r for r in facts.reports if not r.linked]
+    if unlinked and not facts.orders:
+        out.append(
+            Suggestion(
+                "intake",
+                2.0,
+                "reports never tied to an outage or an order",
+                {"reports": [r.report_id for r in unlinked]},
             )
-        if o.rejections >= DISPATCH_BOUNCES:
-            out.append(
-                Suggestion(
-                    "dispatch",
-                    2.0,
-                    "sent back to dispatch repeatedly",
-                    {"order": o.order_id, "rejections": o.rejections},
-                )
-            )
-        if o.arrive_due_at is not None:
-            arrived = o.arrived_at or (facts.now if facts.now > o.arrive_due_at else None)
-            if arrived is not None and arrived > o.arrive_due_at:
-                late = arrived - o.arrive_due_at
-                out.append(
-                    Suggestion(
-                        "travel",
-                        3.0 + min(_minutes(late) / 60, 2),
-                        "crew arrived after the deadline",
-                        {"order": o.order_id, "late_minutes": _minutes(late)},
-                    )
-                )
-        arrived_in_time = (
-            o.arrived_at is not None
-            and o.arrive_due_at is not None
-            and o.arrived_at <= o.arrive_due_at
         )
-        if o.restore_due_at is not None and arrived_in_time:
-            restored = o.restored_at or (facts.now if facts.now > o.restore_due_at else None)
-            if restored is not None and restored > o.restore_due_at:
-                late = restored - o.restore_due_at
-                out.append(
-                    Suggestion(
-                        "repair",
-                        2.5 + min(_minutes(late) / 120, 2),
-                        "restoration deadline missed after a timely arrival",
-                        {"order": o.order_id, "late_minutes": _minutes(late)},
-                    )
+    # One suggestion per step, its strongest; strongest first.
+    best: dict[str, Suggestion] = {}
+    for s in out:
+        if s.step not in best or s.score > best[s.step].score:
+            best[s.step] = s
+    return sorted(best.values(), key=lambda s: (-s.score, _STEP_ORDER.index(s.step)))
+
+
+def _order_suggestions(o: OrderFacts, now: datetime) -> list[Suggestion]:
+    """Dispatch, travel and repair: what one work order's timestamps point at."""
+    out: list[Suggestion] = []
+    first = o.first_dispatched_at or o.dispatched_at
+    waited_until = first or (now if o.arrived_at is None else None)
+    if waited_until is not None and waited_until - o.created_at > DISPATCH_WAIT:
+        out.append(
+            Suggestion(
+                "dispatch",
+                2.0 + min(_minutes(waited_until - o.created_at) / 60, 2),
+                "waited for a crew",
+                {"order": o.order_id, "minutes": _minutes(waited_until - o.created_at)},
+            )
+        )
+    if o.rejections >= DISPATCH_BOUNCES:
+        out.append(
+            Suggestion(
+                "dispatch",
+                2.0,
+                "sent back to dispatch repeatedly",
+                {"order": o.order_id, "rejections": o.rejections},
+            )
+        )
+    if o.arrive_due_at is not None:
+        arrived = o.arrived_at or (now if now > o.arrive_due_at else None)
+        if arrived is not None and arrived > o.arrive_due_at:
+            late = arrived - o.arrive_due_at
+            out.append(
+                Suggestion(
+                    "travel",
+                    3.0 + min(_minutes(late) / 60, 2),
+                    "crew arrived after the deadline",
+                    {"order": o.order_id, "late_minutes": _minutes(late)},
                 )
+            )
+    arrived_in_time = (
+        o.arrived_at is not None and o.arrive_due_at is not None and o.arrived_at <= o.arrive_due_at
+    )
+    if o.restore_due_at is not None and arrived_in_time:
+        restored = o.restored_at or (now if now > o.restore_due_at else None)
+        if restored is not None and restored > o.restore_due_at:
+            late = restored - o.restore_due_at
+            out.append(
+                Suggestion(
+                    "repair",
+                    2.5 + min(_minutes(late) / 120, 2),
+                    "restoration deadline missed after a timely arrival",
+                    {"order": o.order_id, "late_minutes": _minutes(late)},
+                )
+            )
+    return out
+
+
+def _outage_suggestions(facts: TraceInput) -> list[Suggestion]:
+    """Information (ETRs missed or never given) and restoration (long or repeated)."""
+    out: list[Suggestion] = []
     interruptions = 0
     total_out = timedelta()
     for g in facts.outages:
@@ -175,20 +205,4 @@ def suggest(facts: TraceInput) -> list[Suggestion]:
                 {"interruptions": interruptions, "minutes": _minutes(total_out)},
             )
         )
-    unlinked = [r for r in facts.reports if not r.linked]
-    if unlinked and not facts.orders:
-        out.append(
-            Suggestion(
-                "intake",
-                2.0,
-                "reports never tied to an outage or an order",
-                {"reports": [r.report_id for r in unlinked]},
-            )
-        )
-    order = ["intake", "dispatch", "travel", "repair", "restoration", "information", "conduct"]
-    # One suggestion per step, its strongest; strongest first.
-    best: dict[str, Suggestion] = {}
-    for s in out:
-        if s.step not in best or s.score > best[s.step].score:
-            best[s.step] = s
-    return sorted(best.values(), key=lambda s: (-s.score, order.index(s.step)))
+    return out

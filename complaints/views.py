@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -170,6 +170,89 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
     )
 
 
+def _act_transition(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    c.version = int(p.get("version") or c.version)
+    services.complaint_transition(
+        complaint=c,
+        to=p.get("to", ""),
+        actor=user,
+        reason=p.get("reason", ""),
+        reply=p.get("reply", ""),
+    )
+    return str(_("状态已更新。")), ""
+
+
+def _act_trace(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    services.complaint_trace_confirm(
+        complaint=c, step=p.get("step", ""), finding=p.get("finding", ""), actor=user
+    )
+    return str(_("溯源已确认。")), ""
+
+
+def _act_accountability(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    services.complaint_accountability_set(
+        complaint=c,
+        nature=p.get("nature", ""),
+        unit=p.get("unit", ""),
+        outcome=p.get("outcome", ""),
+        person=p.get("person", ""),
+        manager=p.get("manager", ""),
+        points=int(p.get("points") or 0),
+        note=p.get("note", ""),
+        actor=user,
+    )
+    return str(_("问责已记录。")), ""
+
+
+def _act_remedy_list(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    radius = float(p.get("radius") or DEFAULT_RADIUS)
+    matches = selectors.complaint_similar_customers(complaint=c, radius=radius, limit=50)
+    n = services.complaint_remedy_list_save(complaint=c, matches=matches, actor=user)
+    return str(_("已加入主动联系名单 %(n)s 户。") % {"n": n}), f"?radius={radius}"
+
+
+def _act_remedy_outcome(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    services.remedy_contact_record(
+        contact_id=int(p.get("contact") or 0),
+        outcome=p.get("outcome", ""),
+        note=p.get("note", ""),
+        actor=user,
+    )
+    return str(_("联系结果已记录。")), ""
+
+
+def _act_defect(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    services.process_defect_create(
+        complaint=c,
+        step=p.get("step", ""),
+        description=p.get("description", ""),
+        owner=p.get("owner", ""),
+        actor=user,
+    )
+    return str(_("流程缺陷已登记。")), ""
+
+
+def _act_defect_update(c: Any, p: QueryDict, user: Any) -> tuple[str, str]:
+    services.process_defect_update(
+        defect_id=int(p.get("defect") or 0),
+        status=p.get("status", ""),
+        improvement=p.get("improvement", ""),
+        actor=user,
+    )
+    return str(_("整改状态已更新。")), ""
+
+
+_ACTIONS: dict[str, Callable[[Any, QueryDict, Any], tuple[str, str]]] = {
+    "transition": _act_transition,
+    "trace": _act_trace,
+    "accountability": _act_accountability,
+    "remedy_list": _act_remedy_list,
+    "remedy_outcome": _act_remedy_outcome,
+    "defect": _act_defect,
+    "defect_update": _act_defect_update,
+}
+
+
 @staff_required
 @require_POST
 def complaint_action(request: HttpRequest, complaint_id: int) -> HttpResponse:
@@ -177,75 +260,15 @@ def complaint_action(request: HttpRequest, complaint_id: int) -> HttpResponse:
     if not roles.has_role(request.user, *INVESTIGATORS):
         raise PermissionDenied(_("只有调度员和主管可以处理投诉。"))
     c = selectors.complaint_get(complaint_id=complaint_id)
-    p = request.POST
-    user = request.user
-    action = p.get("action", "")
     back = reverse("complaint-detail-page", args=[c.pk])
+    act = _ACTIONS.get(request.POST.get("action", ""))
+    if act is None:
+        messages.error(request, _("未知的操作。"))
+        return HttpResponseRedirect(back)
     try:
-        if action == "transition":
-            c.version = int(p.get("version") or c.version)
-            services.complaint_transition(
-                complaint=c,
-                to=p.get("to", ""),
-                actor=user,  # type: ignore[arg-type]
-                reason=p.get("reason", ""),
-                reply=p.get("reply", ""),
-            )
-            messages.success(request, _("状态已更新。"))
-        elif action == "trace":
-            services.complaint_trace_confirm(
-                complaint=c,
-                step=p.get("step", ""),
-                finding=p.get("finding", ""),
-                actor=user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("溯源已确认。"))
-        elif action == "accountability":
-            services.complaint_accountability_set(
-                complaint=c,
-                nature=p.get("nature", ""),
-                unit=p.get("unit", ""),
-                outcome=p.get("outcome", ""),
-                person=p.get("person", ""),
-                manager=p.get("manager", ""),
-                points=int(p.get("points") or 0),
-                note=p.get("note", ""),
-                actor=user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("问责已记录。"))
-        elif action == "remedy_list":
-            radius = float(p.get("radius") or DEFAULT_RADIUS)
-            matches = selectors.complaint_similar_customers(complaint=c, radius=radius, limit=50)
-            n = services.complaint_remedy_list_save(complaint=c, matches=matches, actor=user)  # type: ignore[arg-type]
-            messages.success(request, _("已加入主动联系名单 %(n)s 户。") % {"n": n})
-            back += f"?radius={radius}"
-        elif action == "remedy_outcome":
-            services.remedy_contact_record(
-                contact_id=int(p.get("contact") or 0),
-                outcome=p.get("outcome", ""),
-                note=p.get("note", ""),
-                actor=user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("联系结果已记录。"))
-        elif action == "defect":
-            services.process_defect_create(
-                complaint=c,
-                step=p.get("step", ""),
-                description=p.get("description", ""),
-                owner=p.get("owner", ""),
-                actor=user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("流程缺陷已登记。"))
-        elif action == "defect_update":
-            services.process_defect_update(
-                defect_id=int(p.get("defect") or 0),
-                status=p.get("status", ""),
-                improvement=p.get("improvement", ""),
-                actor=user,  # type: ignore[arg-type]
-            )
-            messages.success(request, _("整改状态已更新。"))
-        else:
-            messages.error(request, _("未知的操作。"))
+        done, suffix = act(c, request.POST, request.user)
+        messages.success(request, done)
+        back += suffix
     except DomainError as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:  # a full_clean refusal inside a service

@@ -166,23 +166,42 @@ def risk_of(codes: list[str]) -> tuple[int, str]:
 def complaint_link_and_flag(*, complaint: Complaint, now: datetime) -> FlagResult:
     """Link the customer's outages, reports and work orders of the previous 30 days, raise
     the risk flags and set the escalation risk. Caller holds the transaction; idempotent."""
+    outage_ids, order_ids = _link_recent(complaint=complaint, now=now)
+    flags = _risk_flags(complaint=complaint, now=now, outage_ids=outage_ids, order_ids=order_ids)
+    ComplaintFlag.objects.bulk_create(
+        [ComplaintFlag(complaint=complaint, code=c, detail=d) for c, d in flags.items()],
+        ignore_conflicts=True,
+    )
+    codes = sorted(ComplaintFlag.objects.filter(complaint=complaint).values_list("code", flat=True))
+    score, risk = risk_of(codes)
+    Complaint.objects.filter(pk=complaint.pk).update(risk=risk, risk_score=score)
+    complaint.risk, complaint.risk_score = risk, score
+    if flags:
+        record_event(
+            complaint=complaint,
+            kind="flagged",
+            at=now,
+            actor_label="system",
+            data={"flags": sorted(flags), "risk": risk, "score": score},
+        )
+    return FlagResult(codes=codes, score=score, risk=risk)
+
+
+def _link_recent(*, complaint: Complaint, now: datetime) -> tuple[list[int], list[int]]:
+    """Link the customer's outages, reports and work orders since the link window began;
+    returns the outage and work order ids linked."""
     since = now - LINK_WINDOW
     sp_id = complaint.service_point_id
-    outage_ids: list[int] = []
-    report_ids: list[int] = []
-    if sp_id is not None:
-        outage_ids = outage_selectors.complaint_outage_ids_for_service_point(
-            service_point_id=sp_id, since=since
-        )
-        report_ids = outage_selectors.complaint_report_ids_for_service_point(
-            service_point_id=sp_id, since=since
-        )
-    order_ids = (
-        work_selectors.complaint_work_order_ids(
-            service_point_id=sp_id, outage_ids=outage_ids, since=since
-        )
-        if sp_id is not None
-        else []
+    if sp_id is None:
+        return [], []
+    outage_ids = outage_selectors.complaint_outage_ids_for_service_point(
+        service_point_id=sp_id, since=since
+    )
+    report_ids = outage_selectors.complaint_report_ids_for_service_point(
+        service_point_id=sp_id, since=since
+    )
+    order_ids = work_selectors.complaint_work_order_ids(
+        service_point_id=sp_id, outage_ids=outage_ids, since=since
     )
     links = [ComplaintLink(complaint=complaint, kind="outage", outage_id=i) for i in outage_ids]
     links += [ComplaintLink(complaint=complaint, kind="report", report_id=i) for i in report_ids]
@@ -198,9 +217,16 @@ def complaint_link_and_flag(*, complaint: Complaint, now: datetime) -> FlagResul
             actor_label="system",
             data={"outages": outage_ids, "reports": report_ids, "work_orders": order_ids},
         )
+    return outage_ids, order_ids
 
+
+def _risk_flags(
+    *, complaint: Complaint, now: datetime, outage_ids: list[int], order_ids: list[int]
+) -> dict[str, dict[str, object]]:
+    """The risk flags this complaint raises, with what each is based on."""
     flags: dict[str, dict[str, object]] = {}
     C = ComplaintFlag.Code
+    sp_id = complaint.service_point_id
     if sp_id is not None or complaint.phone:
         earlier = Complaint.objects.filter(received_at__gte=now - REPEAT_WINDOW).exclude(
             pk=complaint.pk
@@ -234,20 +260,4 @@ def complaint_link_and_flag(*, complaint: Complaint, now: datetime) -> FlagResul
             flags[C.IMPORTANT] = {}
     if complaint.channel == Complaint.Channel.PUBLIC_OPINION:
         flags[C.PUBLIC_OPINION] = {}
-    ComplaintFlag.objects.bulk_create(
-        [ComplaintFlag(complaint=complaint, code=c, detail=d) for c, d in flags.items()],
-        ignore_conflicts=True,
-    )
-    codes = sorted(ComplaintFlag.objects.filter(complaint=complaint).values_list("code", flat=True))
-    score, risk = risk_of(codes)
-    Complaint.objects.filter(pk=complaint.pk).update(risk=risk, risk_score=score)
-    complaint.risk, complaint.risk_score = risk, score
-    if flags:
-        record_event(
-            complaint=complaint,
-            kind="flagged",
-            at=now,
-            actor_label="system",
-            data={"flags": sorted(flags), "risk": risk, "score": score},
-        )
-    return FlagResult(codes=codes, score=score, risk=risk)
+    return flags

@@ -85,13 +85,9 @@ def work_order_transition(
         )
     old_crew = order.crew_id
     common.lock_for(order, crews=[crew.pk if crew else None])
-    fields: dict[str, Any] = dict(extra or {})
-    now = timezone.now()
-    if to in (Status.DISPATCHED, Status.CLAIMED):
-        fields["crew"] = crew
-        if to == Status.CLAIMED:
-            fields["claimed_at"] = now
-    elif to in (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
+    fields = _status_columns(order, to, at=at, crew=crew, merged_into=merged_into)
+    fields = {**(extra or {}), **fields}
+    if to in (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
         at = common.check_time(at, not_before=order.dispatched_at)
         if to == Status.ON_SITE:
             fields.update(sla.restoration_clock(order, arrived_at=at))
@@ -102,8 +98,6 @@ def work_order_transition(
         ):
             # A repair completed without an explicit restore step restored the premise then.
             fields["restored_at"] = at
-    elif to == Status.MERGED:
-        fields["merged_into"] = merged_into
     common.transition(
         order=order,
         to=to,
@@ -115,6 +109,55 @@ def work_order_transition(
         data=data,
         expected_version=expected_version,
     )
+    _follow_on(
+        order,
+        to,
+        old_crew=old_crew,
+        actor=actor,
+        actor_label=actor_label,
+        reason=reason,
+        at=at,
+        merged_into=merged_into,
+        refusal=refusal,
+        redispatch=redispatch,
+    )
+    return order
+
+
+def _status_columns(
+    order: WorkOrder,
+    to: str,
+    *,
+    at: datetime | None,
+    crew: Crew | None,
+    merged_into: WorkOrder | None,
+) -> dict[str, Any]:
+    """The columns the new status sets by itself (crew, claim time, merge target)."""
+    fields: dict[str, Any] = {}
+    if to in (Status.DISPATCHED, Status.CLAIMED):
+        fields["crew"] = crew
+        if to == Status.CLAIMED:
+            fields["claimed_at"] = timezone.now()
+    elif to == Status.MERGED:
+        fields["merged_into"] = merged_into
+    return fields
+
+
+def _follow_on(
+    order: WorkOrder,
+    to: str,
+    *,
+    old_crew: int | None,
+    actor: User | None,
+    actor_label: str,
+    reason: str,
+    at: datetime | None,
+    merged_into: WorkOrder | None,
+    refusal: str | None,
+    redispatch: bool,
+) -> None:
+    """What the transition changes beside the order, in the same transaction: the outage's
+    repair state, refusals, new dispatch requests, merged reports, the crews' status."""
     label = common.label_for(actor, actor_label)
     if to in (Status.DISPATCHED, Status.CLAIMED):
         common.outage_crew_dispatched(order, actor=actor, label=label)
@@ -123,7 +166,7 @@ def work_order_transition(
     elif to == Status.REJECTED:
         if refusal and old_crew:
             DispatchRefusal.objects.get_or_create(
-                order=order, crew_id=old_crew, reason=refusal, defaults={"at": now}
+                order=order, crew_id=old_crew, reason=refusal, defaults={"at": timezone.now()}
             )
         common.outage_crew_withdrawn(order, actor=actor, label=label)
         if redispatch:
@@ -135,7 +178,6 @@ def work_order_transition(
     if to == Status.MERGED and merged_into is not None:
         _merge_reports(order, merged_into, actor=actor, actor_label=actor_label, reason=reason)
     common.crew_refresh_status([old_crew, order.crew_id])
-    return order
 
 
 def _merge_reports(
