@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -29,6 +28,7 @@ from rest_framework.views import APIView
 from complaints import exports, selectors, services
 from complaints.models import Accountability, Complaint, ServiceStep
 from dispatch_center.core import roles
+from dispatch_center.core.dates import iso
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.permissions import HasRole, IsStaffRole
 from dispatch_center.core.serializers import ErrorSerializer
@@ -47,11 +47,6 @@ def idempotency_key(request: Request) -> str | None:
         message = _("Idempotency-Key 必须是 1 到 64 个可见 ASCII 字符。")
         raise DomainError(message, code="invalid", fields={"Idempotency-Key": [message]})
     return key
-
-
-def iso(value: Any) -> str | None:
-    """ISO 8601 in local time with its offset (the contract's times)."""
-    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 def complaint_payload(c: Complaint) -> dict[str, Any]:

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dispatch_center.core.exceptions import ExternalServiceError
+from dispatch_center.core.tasks import TASK_OPTIONS as CORE_TASK_OPTIONS
 from dispatch_center.core.tasks import enqueue_on_commit
 
-TASK_OPTIONS = {
-    "acks_late": True,
-    "ignore_result": True,
-    "autoretry_for": (ExternalServiceError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+TASK_OPTIONS = {**CORE_TASK_OPTIONS, "ignore_result": True}
 
 
 @shared_task(name="complaints.deadlines_sweep", **TASK_OPTIONS)
