@@ -383,6 +383,7 @@ def _measure(plan, callers: Callers, watcher: SnapshotWatcher, since) -> dict:
         if s.call.fault:
             by_fault.setdefault(s.call.fault, []).append(s.sent_at)
     counted = found = duplicates = 0
+    missed: list[str] = []
     to_prediction: list[float] = []
     for f in plan.faults:
         times = by_fault.get(f.key, [])
@@ -391,6 +392,7 @@ def _measure(plan, callers: Callers, watcher: SnapshotWatcher, since) -> dict:
         counted += 1
         mine = [o for o in outages if o["device_id"] in f.equivalent and o["status"] != "cancelled"]
         if not mine:
+            missed.append(f.key)
             continue
         found += 1
         first = min(o["created_at"].timestamp() for o in mine)
@@ -422,6 +424,7 @@ def _measure(plan, callers: Callers, watcher: SnapshotWatcher, since) -> dict:
         "intake_errors": len(sent) - len(acked),
         "faults": counted,
         "faults_found": found,
+        "faults_missed": missed,
         "minutes_to_prediction_p50": rnd(percentile(to_prediction, 0.5), 2),
         "minutes_to_prediction_p95": rnd(percentile(to_prediction, 0.95), 2),
         "outages_created": len(outages),
@@ -511,7 +514,7 @@ def _run(
         trips = threading.Thread(target=_scada_trips, args=(port, plan, t0, wall_per_minute, stop))
         trips.start()
         callers = Callers(port, AGENT_TOKEN, plan.calls, wall_per_minute)
-        callers.run(t0)
+        callers.run(t0, threads=args.caller_threads)
         storm_seconds = time.time() - t0
         maps.stop.set()
         for t in map_threads:
@@ -605,6 +608,7 @@ def main() -> int:
     p.add_argument("--gunicorn-workers", type=int, default=2)
     p.add_argument("--bare-seconds", type=float, default=5.0, help="bare insert measurement")
     p.add_argument("--redis-db", type=int, default=14)
+    p.add_argument("--caller-threads", type=int, default=32, help="concurrent callers at most")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--single", action="store_true", help="only the first run")
     p.add_argument("--keep", action="store_true", help="keep the scratch databases")
