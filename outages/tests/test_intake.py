@@ -253,7 +253,7 @@ def test_a_failure_after_saving_keeps_the_report(
     def broken(service_point):
         raise RuntimeError("network model unavailable")
 
-    monkeypatch.setattr(intake, "_placement_for", broken)
+    monkeypatch.setattr(intake.placement, "_placement_for", broken)
     with django_capture_on_commit_callbacks(execute=True):
         result = _submit(account_no=network.sps["T3"][0].account_no, symptom="sparks")
     # Then the report is saved, received, and the danger event still went out
