@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from dispatch_center.core.exceptions import DomainError
 from outages.models import Outage, TroubleReport
@@ -38,8 +38,18 @@ class ReportInput:
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical body, to tell a retry from another request."""
-        body = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        # The same JSON as ``dataclasses.asdict`` gives (the values are primitives), without
+        # its recursive copy: stored fingerprints keep matching their retries.
+        body = json.dumps(
+            {name: getattr(self, name) for name in _INPUT_FIELDS},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        )
         return hashlib.sha256(body.encode()).hexdigest()
+
+
+_INPUT_FIELDS = tuple(f.name for f in fields(ReportInput))
 
 
 @dataclass(frozen=True, slots=True)

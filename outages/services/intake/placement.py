@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from dispatch_center.core.exceptions import Conflict, DomainError
 from grids import selectors as grid_selectors
 from grids.models import ServicePoint
 from outages.models import Interruption, Outage, TroubleReport
-from outages.selectors import outage_for_service_point
+from outages.selectors import outage_for_service_point, outage_get_listed
 
 from ..interruptions import outage_open_nested
 from .inputs import ACTOR_LABEL, ReportInput, Status
@@ -59,11 +60,12 @@ def _placement_for(service_point: ServicePoint | None) -> _Placement:
     """
     if service_point is None:
         return _Placement(status=Status.NEEDS_RESOLUTION)
-    rows = _open_interruptions(service_point.pk)
-    if any(ended_at is None for ended_at, _outage_id in rows):
-        outage = outage_for_service_point(service_point=service_point.pk)
-        if outage is not None:
-            return _Placement(Status.MERGED, service_point, outage)
+    rows, merged_id = _open_interruptions(service_point.pk)
+    if merged_id is not None:
+        try:
+            return _Placement(Status.MERGED, service_point, outage_get_listed(outage_id=merged_id))
+        except Outage.DoesNotExist:  # deleted since the read: as if there were none
+            pass
     restored = [(ended_at, outage_id) for ended_at, outage_id in rows if ended_at is not None]
     parent = None
     if restored:
@@ -72,13 +74,18 @@ def _placement_for(service_point: ServicePoint | None) -> _Placement:
     return _Placement(Status.PENDING, service_point, None, parent)
 
 
-def _open_interruptions(service_point_id: int) -> list[tuple[datetime | None, int]]:
+def _open_interruptions(
+    service_point_id: int,
+) -> tuple[list[tuple[datetime | None, int]], int | None]:
     """``(ended_at, outage_id)`` of the customer's interruptions in active outages, and in
     outages restored within ``OUTAGE_INTAKE_NESTED_WINDOW_MINUTES`` (a call soon after
-    restoration means "still off").
+    restoration means "still off"); and the outage that has the customer out now, chosen as
+    ``outages.selectors.outage_for_service_point`` chooses it (the rows come in its order:
+    innermost nested first, then the one that cut the customer off first), or None.
 
     Plain SQL on purpose: it runs for every call of a storm, and building this join through
     the ORM costs ten times the query (bench/intake_throughput.py). Names come from the models.
+    Answering the merge from the same rows saves the selector's query on the merged path.
     """
     window = timedelta(minutes=getattr(settings, "OUTAGE_INTAKE_NESTED_WINDOW_MINUTES", 240))
     since = timezone.now() - window
@@ -86,6 +93,7 @@ def _open_interruptions(service_point_id: int) -> list[tuple[datetime | None, in
         cursor.execute(_open_interruptions_sql(), [service_point_id])
         rows = cursor.fetchall()
     found: list[tuple[datetime | None, int]] = []
+    merged_id: int | None = None
     for ended_at, outage_id, status in rows:
         if ended_at is not None and timezone.is_naive(ended_at):  # SQLite
             ended_at = timezone.make_aware(ended_at, UTC)
@@ -93,20 +101,26 @@ def _open_interruptions(service_point_id: int) -> list[tuple[datetime | None, in
             status == Outage.Status.RESTORED and ended_at is not None and ended_at >= since
         ):
             found.append((ended_at, outage_id))
-    return found
+            if merged_id is None and ended_at is None:
+                merged_id = outage_id
+    return found, merged_id
 
 
 @cache
 def _open_interruptions_sql() -> str:
-    outage_fk = _col(Interruption, "outage")
-    # Only quoted names from the models are interpolated; the value goes as a parameter.
+    i_col = functools.partial(_col, Interruption)
+    o_col = functools.partial(_col, Outage)
+    outage_fk = i_col("outage")
+    # Only quoted names from the models are interpolated; the value goes as a parameter. The
+    # order is outage_for_service_point's: -depth, already_out_in nulls first, started_at, pk.
     return (
-        f"SELECT i.{_col(Interruption, 'ended_at')}, i.{outage_fk}, "  # noqa: S608
-        f"o.{_col(Outage, 'status')} "
+        f"SELECT i.{i_col('ended_at')}, i.{outage_fk}, o.{o_col('status')} "  # noqa: S608
         f"FROM {_table(Interruption)} i JOIN {_table(Outage)} o "
-        f"ON o.{_col(Outage, 'id')} = i.{outage_fk} "
-        f"WHERE i.{_col(Interruption, 'service_point')} = %s "
-        f"AND i.{_col(Interruption, 'started_at')} IS NOT NULL LIMIT 100"
+        f"ON o.{o_col('id')} = i.{outage_fk} "
+        f"WHERE i.{i_col('service_point')} = %s "
+        f"AND i.{i_col('started_at')} IS NOT NULL "
+        f"ORDER BY o.{o_col('depth')} DESC, i.{i_col('already_out_in')} ASC NULLS FIRST, "
+        f"i.{i_col('started_at')} ASC, i.{i_col('id')} ASC LIMIT 100"
     )
 
 
