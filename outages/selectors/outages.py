@@ -104,13 +104,7 @@ def outage_for_service_point(*, service_point: ServicePoint | int) -> Outage | N
     )
     if row is None:
         return None
-    return outage_get_listed(outage_id=row)
-
-
-def outage_get_listed(*, outage_id: int) -> Outage:
-    """One outage with the relations of a list row (type and category, device, cause,
-    district, grid), as ``outage_for_service_point`` answers it; ``DoesNotExist``."""
-    return Outage.objects.select_related(*_LIST_RELATED).get(pk=outage_id)
+    return Outage.objects.select_related(*_LIST_RELATED).get(pk=row)
 
 
 def planned_outages_for_service_point(

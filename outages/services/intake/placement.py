@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from dispatch_center.core.exceptions import Conflict, DomainError
 from grids import selectors as grid_selectors
 from grids.models import ServicePoint
+from outages import events
 from outages.models import Interruption, Outage, TroubleReport
-from outages.selectors import outage_for_service_point, outage_get_listed
+from outages.selectors import outage_for_service_point
+from outages.selectors.intake import outage_get_for_report
 
 from ..interruptions import outage_open_nested
 from .inputs import ACTOR_LABEL, ReportInput, Status
@@ -63,7 +65,9 @@ def _placement_for(service_point: ServicePoint | None) -> _Placement:
     rows, merged_id = _open_interruptions(service_point.pk)
     if merged_id is not None:
         try:
-            return _Placement(Status.MERGED, service_point, outage_get_listed(outage_id=merged_id))
+            return _Placement(
+                Status.MERGED, service_point, outage_get_for_report(outage_id=merged_id)
+            )
         except Outage.DoesNotExist:  # deleted since the read: as if there were none
             pass
     restored = [(ended_at, outage_id) for ended_at, outage_id in rows if ended_at is not None]
@@ -133,6 +137,16 @@ def _table(model: Any) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
 
 
+def _publish_danger(report: TroubleReport) -> None:
+    """``report.danger`` for a sparks / wire-down call, whatever its placement."""
+    events.publish(
+        events.REPORT_DANGER,
+        report_id=report.pk,
+        outage_id=report.outage_id,
+        service_point_id=report.service_point_id,
+    )
+
+
 def _request_rollup() -> None:
     from ..rollup_service import rollup_request
 
@@ -161,7 +175,5 @@ def _open_nested(
     except DomainError:
         logger.warning("No nested outage for report %s", report.pk, exc_info=True)
     else:
-        return Status.PREDICTED, Outage.objects.select_related("type__category", "cause").get(
-            pk=child.pk
-        )
+        return Status.PREDICTED, outage_get_for_report(outage_id=child.pk)
     return Status.PENDING, None

@@ -11,11 +11,10 @@ from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import Conflict, NotFound
 from grids.models import ServicePoint
-from outages import events
 from outages.models import TroubleReport
 
 from .inputs import Status
-from .placement import _open_nested, _placement_for, _request_rollup
+from .placement import _open_nested, _placement_for, _publish_danger, _request_rollup
 from .resolution import _resolve
 
 logger = logging.getLogger(__name__)
@@ -41,12 +40,7 @@ def report_process(*, report_id: int) -> TroubleReport:
         service_point = None
     _settle(report, service_point)
     if report.is_danger:
-        events.publish(
-            events.REPORT_DANGER,
-            report_id=report.pk,
-            outage_id=report.outage_id,
-            service_point_id=report.service_point_id,
-        )
+        _publish_danger(report)
     return report
 
 

@@ -12,11 +12,16 @@ from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import DomainError
 from grids.models import ServicePoint
-from outages import events
 from outages.models import Outage, TroubleReport
 
 from .inputs import IntakeResult, ReportInput, Status
-from .placement import _open_nested, _Placement, _placement_of_input, _request_rollup
+from .placement import (
+    _open_nested,
+    _Placement,
+    _placement_of_input,
+    _publish_danger,
+    _request_rollup,
+)
 from .resolution import in_service_area
 from .storage import _report_insert
 
@@ -74,12 +79,7 @@ def report_submit(
     if report.status == Status.PENDING:
         transaction.on_commit(_request_rollup)
     if report.is_danger:
-        events.publish(
-            events.REPORT_DANGER,
-            report_id=report.pk,
-            outage_id=report.outage_id,
-            service_point_id=report.service_point_id,
-        )
+        _publish_danger(report)
     return IntakeResult(report=report, created=True)
 
 
