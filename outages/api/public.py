@@ -41,6 +41,7 @@ from dispatch_center.core.dates import iso
 from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.exceptions import DomainError, NotFound
 from dispatch_center.core.i18n import is_english, local_name
+from dispatch_center.core.serializers import PrebuiltFieldsMixin
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
 from grids.models import ServicePoint
@@ -328,8 +329,11 @@ class PublicLookupApi(_PublicApi):
 # --- reports ------------------------------------------------------------------------------
 
 
-class ReportInputSerializer(serializers.Serializer):
-    """A trouble report as a caller submits it: one of account / address / coordinates."""
+class ReportInputSerializer(PrebuiltFieldsMixin, serializers.Serializer):
+    """A trouble report as a caller submits it: one of account / address / coordinates.
+
+    Its fields are built once (``PrebuiltFieldsMixin``): this runs for every call of a storm.
+    """
 
     class Meta:
         ref_name = "PublicReportInput"

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from dispatch_center.core.exceptions import NotFound
-from outages.models import OutageEvent, TroubleReport
+from outages.models import Outage, OutageEvent, TroubleReport
 
 _REPORT_RELATED = ("outage__type__category", "outage__cause", "service_point")
 
@@ -21,6 +21,12 @@ def report_get_by_reference(*, reference: str) -> TroubleReport:
     if report is None:
         raise NotFound(_("没有找到报修编号 %(reference)s。") % {"reference": reference})
     return report
+
+
+def outage_get_for_report(*, outage_id: int) -> Outage:
+    """The outage a report is placed in, with the relations a report's answers read (type and
+    category, cause: as ``report_get`` loads them); ``DoesNotExist``."""
+    return Outage.objects.select_related("type__category", "cause").get(pk=outage_id)
 
 
 def report_get(*, report_id: int) -> TroubleReport:

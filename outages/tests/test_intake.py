@@ -253,7 +253,7 @@ def test_a_failure_after_saving_keeps_the_report(
     def broken(service_point):
         raise RuntimeError("network model unavailable")
 
-    monkeypatch.setattr(intake, "_placement_for", broken)
+    monkeypatch.setattr(intake.placement, "_placement_for", broken)
     with django_capture_on_commit_callbacks(execute=True):
         result = _submit(account_no=network.sps["T3"][0].account_no, symptom="sparks")
     # Then the report is saved, received, and the danger event still went out
@@ -361,3 +361,48 @@ def test_the_sweeper_processes_a_report_left_received(
     assert stuck.outage.device_id == network["T4"].pk
     assert fresh.status == R.RECEIVED
     assert [p["report_id"] for n, p in event_log if n == "report.danger"] == [stuck.pk]
+
+
+def test_the_fingerprint_is_the_canonical_body_of_the_input():
+    import hashlib
+    from dataclasses import asdict
+
+    data = _input(account_no="075500000001", lat=None, description="停电了")
+    body = json.dumps(asdict(data), sort_keys=True, ensure_ascii=False, default=str)
+    # Stored fingerprints must keep matching their retries
+    assert data.fingerprint() == hashlib.sha256(body.encode()).hexdigest()
+    assert _input(account_no="075500000002").fingerprint() != data.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "bad", [{"contact_name": "名" * 65}, {"symptom": "smoke"}, {"contact_phone": ""}]
+)
+def test_a_caller_without_a_serializer_still_gets_the_field_checks(network, bad):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        _submit(account_no=network.sps["T3"][0].account_no, **bad)
+    assert set(err.value.message_dict) == {
+        {"contact_name": "contact_name", "symptom": "symptom", "contact_phone": "contact_phone"}[
+            next(iter(bad))
+        ]
+    }
+    assert not TroubleReport.objects.exists()
+
+
+def test_the_inserted_report_is_the_stored_row(network, hotline_agent):
+    sp = network.sps["T3"][0]
+    result = services.report_submit(
+        data=_input(channel="hotline", account_no=sp.account_no, contact_name="王五"),
+        actor=hotline_agent,
+        idempotency_client=f"user:{hotline_agent.pk}",
+        idempotency_key="k-row",
+    )
+    report = result.report
+    stored = TroubleReport.objects.get(pk=report.pk)
+    for name in ("reference", "status", "service_point_id", "created_by_id", "contact_name",
+                 "idempotency_key", "request_fingerprint", "received_at", "resolved_at",
+                 "created_at", "updated_at"):  # fmt: skip
+        assert getattr(report, name) == getattr(stored, name), name
+    assert report.created_at is not None
+    assert report.created_by_id == hotline_agent.pk
