@@ -34,9 +34,9 @@
     tileLoads: 0,
     tileErrors: 0,
     layers: {},
-    selected: null,       // the lookup match shown in the result panel
-    reportKey: null,      // Idempotency-Key of the submission in progress
-    reportPoint: null     // {lat, lng} from the browser's geolocation (WGS-84)
+    outageLayers: {},     // outage id -> its drawn area, while areas are drawn
+    planned: [],          // planned.geojson features (future planned outages)
+    selected: null        // the lookup match shown in the result panel
   };
 
   // --- the base map: districts, tiles, coordinates at the edge (static/core/js/basemap.js) ---
@@ -89,6 +89,7 @@
       if (kv[1]) dl.appendChild(el("div", { className: "kv" }, [el("dt", { text: kv[0] }), el("dd", { text: kv[1] })]));
     });
     box.appendChild(dl);
+    box.appendChild(global.OutageMapExtras.shareNode(props.id));
     box.appendChild(P.renderSubscribe({ outage_id: props.id }));
     return box;
   }
@@ -115,12 +116,38 @@
     });
   }
 
+  // Outage areas; at city zoom (clustered markers on top) only real areas, not points, so a
+  // large outage still shows its extent under its marker.
+  function areaLayer(features) {
+    return L.geoJSON({ type: "FeatureCollection", features: features }, {
+      pane: "outages",
+      coordsToLatLng: geoJsonToDisplay,
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 10 });
+      },
+      style: function (feature) {
+        var color = categoryColor(feature.properties.category);
+        return {
+          className: "outage-area cat-" + feature.properties.category,
+          color: color, weight: 2, fillColor: color, fillOpacity: 0.35
+        };
+      },
+      onEachFeature: function (feature, layer) {
+        state.outageLayers[feature.properties.id] = layer;
+        layer.bindPopup(function () { return outagePopup(feature.properties); }, { maxWidth: 280 });
+      }
+    });
+  }
+
   function renderOutages() {
     if (!state.map) return;
     if (state.layers.outages) state.map.removeLayer(state.layers.outages);
     var group = L.featureGroup();
     var zoom = state.map.getZoom();
+    state.outageLayers = {};
     if (zoom < config.clusterBelowZoom) {
+      areaLayer(state.features.filter(function (f) { return f.geometry && f.geometry.type !== "Point"; }))
+        .eachLayer(function (layer) { group.addLayer(layer); });
       var points = state.features.map(function (f) {
         var p = f.properties;
         return { lat: p.lat, lng: p.lng, weight: p.customers_affected, feature: f };
@@ -145,23 +172,7 @@
         group.addLayer(marker);
       });
     } else {
-      L.geoJSON({ type: "FeatureCollection", features: state.features }, {
-        pane: "outages",
-        coordsToLatLng: geoJsonToDisplay,
-        pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 10 });
-        },
-        style: function (feature) {
-          var color = categoryColor(feature.properties.category);
-          return {
-            className: "outage-area cat-" + feature.properties.category,
-            color: color, weight: 2, fillColor: color, fillOpacity: 0.35
-          };
-        },
-        onEachFeature: function (feature, layer) {
-          layer.bindPopup(function () { return outagePopup(feature.properties); }, { maxWidth: 280 });
-        }
-      }).eachLayer(function (layer) { group.addLayer(layer); });
+      areaLayer(state.features).eachLayer(function (layer) { group.addLayer(layer); });
     }
     state.layers.outages = group.addTo(state.map);
     document.documentElement.dataset.outageLayer = zoom < config.clusterBelowZoom ? "markers" : "areas";
@@ -241,7 +252,7 @@
       }
       var files = current.files || {};
       // Versioned files are immutable: the browser cache may answer them.
-      var loads = ["summary.json", "outages.geojson"].map(function (name) {
+      var loads = ["summary.json", "outages.geojson", "planned.geojson"].map(function (name) {
         return files[name] ? fetchJson(absolute(files[name], config.snapshotUrl)) : Promise.resolve(null);
       });
       return Promise.all(loads).then(function (results) {
@@ -251,9 +262,11 @@
         var collection = results[1] || { features: [] };
         applyLabels(collection.labels);
         state.features = collection.features || [];
+        state.planned = (results[2] && results[2].features) || [];
         renderSummary();
         renderOutages();
         renderFreshness();
+        global.OutageMapExtras.onSnapshot();
         document.documentElement.dataset.snapshotVersion = String(current.version);
       });
     }).catch(function (err) {
@@ -277,11 +290,16 @@
   });
 
   // --- search -----------------------------------------------------------------------------------
+  // A look-up answers customers' addresses ("matches") or, when none matched, gazetteer places
+  // ("places": 街道, 社区, roads, landmarks) with the outages around each. Typing suggests both;
+  // 查询 (click, tap or Enter) shows the best one at once and lists the others in the panel,
+  // so it never depends on the suggestion list surviving the input's blur.
 
   var search = {
     controller: null,
     timer: null,
-    matches: [],
+    blurTimer: null,
+    items: [],
     active: -1
   };
 
@@ -292,6 +310,7 @@
   }
 
   function hideSuggestions() {
+    clearTimeout(search.blurTimer);
     var list = document.getElementById("search-suggestions");
     list.hidden = true;
     list.textContent = "";
@@ -299,70 +318,144 @@
     search.active = -1;
   }
 
-  function showSuggestions(matches) {
+  function itemsOf(data) {
+    var matches = (data && data.matches) || [];
+    var places = (data && data.places) || [];
+    return matches.map(function (m) { return { kind: "match", value: m }; })
+      .concat(places.map(function (p) { return { kind: "place", value: p }; }));
+  }
+
+  function nearbyText(place) {
+    return interpolate(gettext("%(name)s：附近 %(count)s 处停电"),
+      { name: place.name, count: P.fmtNumber(place.outages_nearby) }, true);
+  }
+
+  function itemChip(item) {
+    if (item.kind === "place") {
+      return item.value.outages_nearby
+        ? el("span", { className: "chip chip-out", text: interpolate(gettext("附近 %(count)s 处停电"), { count: item.value.outages_nearby }, true) })
+        : el("span", { className: "chip chip-ok", text: gettext("附近无已知停电") });
+    }
+    return item.value.outage ? el("span", { className: "chip chip-out", text: gettext("停电中") })
+      : el("span", { className: "chip chip-ok", text: gettext("无已知停电") });
+  }
+
+  function itemLabel(item) {
+    return item.kind === "place" ? item.value.name : item.value.address;
+  }
+
+  function itemMeta(item) {
+    var v = item.value;
+    var meta = item.kind === "place" ? [P.label("placeKind", v.kind), v.district] : [v.district];
+    return meta.filter(Boolean).join(" · ");
+  }
+
+  function itemNode(tag, item, attrs) {
+    var node = el(tag, attrs, [
+      el("span", { className: "s-address", text: itemLabel(item) }),
+      el("span", { className: "s-meta" }, [itemMeta(item), " ", itemChip(item)])
+    ]);
+    node.dataset.kind = item.kind;
+    // mousedown would blur the input first; keep the focus and choose on click (or tap).
+    node.addEventListener("mousedown", function (e) { e.preventDefault(); });
+    node.addEventListener("click", function () { chooseItem(item); });
+    return node;
+  }
+
+  function showSuggestions(items) {
+    clearTimeout(search.blurTimer);
     var list = document.getElementById("search-suggestions");
     list.textContent = "";
-    matches.slice(0, 8).forEach(function (m, i) {
-      var status = m.outage ? el("span", { className: "chip chip-out", text: gettext("停电中") })
-        : el("span", { className: "chip chip-ok", text: gettext("无已知停电") });
-      var item = el("li", { role: "option", id: "suggestion-" + i, "aria-selected": "false" }, [
-        el("span", { className: "s-address", text: m.address }),
-        el("span", { className: "s-meta" }, [m.district ? String(m.district) : "", " ", status])
-      ]);
-      item.addEventListener("mousedown", function (e) { e.preventDefault(); chooseMatch(m); });
-      list.appendChild(item);
+    items.slice(0, 8).forEach(function (item, i) {
+      list.appendChild(itemNode("li", item, { role: "option", id: "suggestion-" + i, "aria-selected": "false" }));
     });
-    list.hidden = matches.length === 0;
-    document.getElementById("search-input").setAttribute("aria-expanded", String(matches.length > 0));
+    list.hidden = items.length === 0;
+    document.getElementById("search-input").setAttribute("aria-expanded", String(items.length > 0));
   }
 
   function runLookup(q, showAll) {
     if (search.controller) search.controller.abort();
     search.controller = new AbortController();
     setSearchStatus(gettext("正在查询…"));
-    return P.api.lookup(q, search.controller.signal).then(function (res) {
+    document.documentElement.dataset.search = "busy";
+    return P.api.lookup(q, search.controller.signal, config.lookupLimit).then(function (res) {
+      document.documentElement.dataset.search = "done";
       if (!res.ok) {
         hideSuggestions();
         setSearchStatus(res.error.message, true);
         return;
       }
-      var matches = (res.data && res.data.matches) || [];
-      search.matches = matches;
-      if (!matches.length) {
+      var items = search.items = itemsOf(res.data);
+      if (!items.length) {
         hideSuggestions();
         setSearchStatus(gettext("没有找到这个地址或户号，请换个写法，或直接报修。"), true);
         renderNoMatch(q);
         return;
       }
-      setSearchStatus("");
-      if (showAll && matches.length === 1) {
-        hideSuggestions();
-        chooseMatch(matches[0]);
-      } else {
-        showSuggestions(matches);
+      if (!showAll) {
+        setSearchStatus("");
+        showSuggestions(items);
+        return;
       }
+      hideSuggestions();
+      setSearchStatus(items.length > 1 ? interpolate(gettext("找到 %(count)s 处匹配，已显示最接近的一处。"),
+        { count: items.length }, true) : "");
+      chooseItem(items[0], items);
     }).catch(function (err) {
-      if (!err || err.name !== "AbortError") setSearchStatus(gettext("查询失败，请稍后重试。"), true);
+      if (!err || err.name !== "AbortError") {
+        document.documentElement.dataset.search = "done";
+        setSearchStatus(gettext("查询失败，请稍后重试。"), true);
+      }
     });
   }
 
-  function chooseMatch(match) {
+  function chooseItem(item, all) {
     hideSuggestions();
+    if (item.kind === "place") choosePlace(item.value); else chooseMatch(item.value);
+    var others = (all || []).filter(function (other) { return other !== item; });
+    if (others.length) {
+      var box = document.getElementById("result");
+      box.appendChild(el("h3", { className: "others-title", text: gettext("其他匹配") }));
+      var list = el("ul", { className: "other-matches", id: "other-matches" });
+      others.forEach(function (other) {
+        list.appendChild(itemNode("li", other, {}));
+      });
+      box.appendChild(list);
+    }
+  }
+
+  function chooseMatch(match) {
     state.selected = match;
     document.getElementById("search-input").value = match.address || "";
     renderResult(match);
     showMatchOnMap(match);
   }
 
+  function choosePlace(place) {
+    // A report from here starts from the place's address, which the caller can complete.
+    state.selected = { address: place.address || place.name, lat: place.lat, lng: place.lng, place: place };
+    document.getElementById("search-input").value = place.name;
+    renderPlace(place);
+    showMatchOnMap(state.selected);
+  }
+
+  var PLACE_ZOOM = { sub_district: 14, community: 15, road: 15, place: 16 };
+
   function showMatchOnMap(match) {
     if (state.layers.match) state.map.removeLayer(state.layers.match);
     var group = L.featureGroup();
     if (typeof match.lat === "number" && typeof match.lng === "number") {
       var here = toDisplay(match.lat, match.lng);
+      if (match.place) {
+        group.addLayer(L.circle(here, {
+          pane: "markers", radius: match.place.radius, color: cssVar("--brand", "#0b5cad"),
+          weight: 1, dashArray: "4 4", fillOpacity: 0.04, className: "place-radius", interactive: false
+        }));
+      }
       group.addLayer(L.circleMarker(here, {
         pane: "markers", radius: 8, color: "#fff", weight: 3, fillColor: cssVar("--brand", "#0b5cad"),
         fillOpacity: 1, className: "match-marker"
-      }).bindTooltip(match.address || ""));
+      }).bindTooltip(match.place ? match.place.name : match.address || ""));
       var crew = match.outage && match.outage.crew;
       if (crew && typeof crew.lat === "number" && typeof crew.lng === "number") {
         group.addLayer(L.marker(toDisplay(crew.lat, crew.lng), {
@@ -371,9 +464,31 @@
           title: gettext("抢修队伍（近似位置）")
         }));
       }
-      state.map.setView(here, Math.max(state.map.getZoom(), 15));
+      var zoom = match.place ? PLACE_ZOOM[match.place.kind] || 15 : 15;
+      state.map.setView(here, Math.max(state.map.getZoom(), zoom));
     }
     state.layers.match = group.addTo(state.map);
+  }
+
+  function renderPlace(place) {
+    var box = document.getElementById("result");
+    box.textContent = "";
+    box.appendChild(el("div", { className: "result-head" }, [
+      el("h2", { text: place.name }),
+      el("p", { className: "muted", text: [P.label("placeKind", place.kind), place.district, place.address]
+        .filter(Boolean).join(" · ") })
+    ]));
+    box.appendChild(el("p", {
+      className: "answer " + (place.outages_nearby ? "answer-out" : "answer-ok"),
+      id: "place-nearby",
+      text: nearbyText(place)
+    }));
+    (place.outages || []).forEach(function (outage) {
+      box.appendChild(P.renderOutage(outage));
+    });
+    box.appendChild(el("p", { className: "muted small", text: gettext("地点查询只显示附近的停电；输入门牌地址或户号可查询您家的情况。") }));
+    box.appendChild(reportButton(gettext("我要报修"), "btn-outline"));
+    box.hidden = false;
   }
 
   function renderResult(match) {
@@ -402,13 +517,15 @@
   function renderNoMatch(q) {
     var box = document.getElementById("result");
     box.textContent = "";
-    box.appendChild(el("p", { className: "answer", text: gettext("未找到匹配的地址。") }));
+    box.appendChild(el("p", { className: "answer", id: "no-match", text: gettext("未找到匹配的地址。") }));
     box.appendChild(el("p", { className: "muted", text: gettext("您仍可填写地址报修。") }));
     var btn = reportButton(gettext("我要报修"), "btn-primary");
     btn.dataset.location = q;
     box.appendChild(btn);
     box.hidden = false;
   }
+
+  function openReport(location) { global.OutageMapReport.open(location, state.selected); }
 
   function reportButton(text, cls) {
     var btn = el("button", { type: "button", className: "btn " + cls, text: text });
@@ -436,220 +553,21 @@
         input.setAttribute("aria-activedescendant", items[search.active].id);
       } else if (e.key === "Enter" && search.active >= 0) {
         e.preventDefault();
-        chooseMatch(search.matches[search.active]);
+        chooseItem(search.items[search.active]);
       } else if (e.key === "Escape") {
         hideSuggestions();
       }
     });
-    input.addEventListener("blur", function () { setTimeout(hideSuggestions, 150); });
+    input.addEventListener("blur", function () {
+      clearTimeout(search.blurTimer);
+      search.blurTimer = setTimeout(hideSuggestions, 150);
+    });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       clearTimeout(search.timer);
       var q = input.value.trim();
       if (q.length < 2) { setSearchStatus(gettext("请至少输入 2 个字。"), true); return; }
       runLookup(q, true);
-    });
-  }
-
-  // --- report form --------------------------------------------------------------------------------
-
-  var FIELD_FOR = {
-    phone: "phone", symptom: "symptom", description: "description",
-    address: "location", account_no: "location", lat: "location", lng: "location", location: "location"
-  };
-
-  function dialog() { return document.getElementById("report-dialog"); }
-
-  function openReport(location) {
-    var d = dialog();
-    resetReport();
-    var input = document.getElementById("report-location");
-    if (location) input.value = location;
-    else if (state.selected) input.value = state.selected.address || "";
-    if (typeof d.showModal === "function") d.showModal(); else d.setAttribute("open", "");
-    document.getElementById("report-phone").focus();
-  }
-
-  function closeReport() {
-    var d = dialog();
-    if (typeof d.close === "function") d.close(); else d.removeAttribute("open");
-  }
-
-  function resetReport() {
-    state.reportKey = null;
-    state.reportPoint = null;
-    document.getElementById("report-form").hidden = false;
-    document.getElementById("report-done").hidden = true;
-    document.getElementById("report-location-note").hidden = true;
-    clearErrors();
-  }
-
-  function clearErrors() {
-    document.querySelectorAll("#report-form .field-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
-    document.querySelectorAll("#report-form [aria-invalid]").forEach(function (n) { n.removeAttribute("aria-invalid"); });
-    document.querySelectorAll("#report-form .field.has-error").forEach(function (n) { n.classList.remove("has-error"); });
-    var top = document.getElementById("report-form-error");
-    top.hidden = true;
-    top.textContent = "";
-  }
-
-  function showFieldError(field, message) {
-    var p = document.getElementById("report-" + field + "-error");
-    if (!p) { showFormError(message); return; }
-    p.textContent = message;
-    p.hidden = false;
-    var wrap = document.querySelector('#report-form [data-field="' + field + '"]');
-    if (wrap) wrap.classList.add("has-error");
-    var input = document.getElementById("report-" + field);
-    if (input) input.setAttribute("aria-invalid", "true");
-  }
-
-  function showFormError(message) {
-    var top = document.getElementById("report-form-error");
-    top.textContent = message;
-    top.hidden = false;
-  }
-
-  function validateReport(body) {
-    var ok = true;
-    if (!body.phone) {
-      showFieldError("phone", gettext("请填写联系电话。"));
-      ok = false;
-    } else if (!P.isValidPhone(body.phone)) {
-      showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
-      ok = false;
-    }
-    if (!body.symptom) {
-      showFieldError("symptom", gettext("请选择故障现象。"));
-      ok = false;
-    }
-    if (!body.address && !body.account_no && body.lat === undefined) {
-      showFieldError("location", gettext("请填写地址或户号，或使用当前位置。"));
-      ok = false;
-    }
-    return ok;
-  }
-
-  function reportBody() {
-    var form = document.getElementById("report-form");
-    var symptom = form.querySelector('input[name="symptom"]:checked');
-    var body = {
-      symptom: symptom ? symptom.value : "",
-      phone: document.getElementById("report-phone").value.replace(/\s+/g, ""),
-      channel: "web"
-    };
-    var description = document.getElementById("report-description").value.trim();
-    if (description) body.description = description;
-    // The contract takes exactly one way to locate the premise.
-    var location = document.getElementById("report-location").value.trim();
-    if (state.reportPoint) {
-      body.lat = state.reportPoint.lat;
-      body.lng = state.reportPoint.lng;
-    } else if (/^\d{6,20}$/.test(location)) {
-      body.account_no = location;
-    } else if (location) {
-      body.address = location;
-    }
-    return body;
-  }
-
-  function submitReport(e) {
-    e.preventDefault();
-    clearErrors();
-    var body = reportBody();
-    if (!validateReport(body)) return;
-    // One key per submission: a retry after a lost answer reuses it and cannot file twice.
-    state.reportKey = state.reportKey || P.newKey();
-    var button = document.getElementById("report-submit");
-    button.disabled = true;
-    button.classList.add("busy");
-    var csrf = document.querySelector('#report-form input[name="csrfmiddlewaretoken"]');
-    P.api.createReport(body, state.reportKey, csrf ? csrf.value : "").then(function (res) {
-      button.disabled = false;
-      button.classList.remove("busy");
-      if (res.ok) {
-        showReportDone(res.data || {});
-        return;
-      }
-      if (res.status === 400 || res.status === 422) {
-        // The answer was a refusal: a corrected form is a new submission with a new key.
-        state.reportKey = null;
-        var fields = res.error.fields || {};
-        var shown = false;
-        Object.keys(fields).forEach(function (name) {
-          var messages = [].concat(fields[name]).join(" ");
-          var target = FIELD_FOR[name];
-          if (target) { showFieldError(target, messages); shown = true; }
-          else { showFormError(messages); shown = true; }
-        });
-        if (!shown) showFormError(res.error.message);
-      } else {
-        showFormError(res.error.message);
-      }
-    });
-  }
-
-  function showReportDone(data) {
-    state.reportKey = null;
-    document.getElementById("report-form").hidden = true;
-    document.getElementById("report-done").hidden = false;
-    document.getElementById("report-reference").textContent = data.reference || "";
-    document.getElementById("report-message").textContent = data.message || P.label("reportStatus", data.status) || "";
-    var outageBox = document.getElementById("report-outage");
-    outageBox.textContent = "";
-    if (data.outage) {
-      outageBox.appendChild(el("p", { className: "answer answer-out", text: gettext("您所在区域的停电已在处理中：") }));
-      outageBox.appendChild(P.renderOutage(data.outage));
-    }
-    document.getElementById("report-track-link").href = config.trackUrl + encodeURIComponent(data.reference || "");
-    document.getElementById("report-done").querySelector("button[data-close-report]").focus();
-  }
-
-  function bindReport() {
-    document.querySelectorAll("[data-open-report]").forEach(function (b) {
-      b.addEventListener("click", function () { openReport(); });
-    });
-    document.querySelectorAll("[data-close-report]").forEach(function (b) {
-      b.addEventListener("click", closeReport);
-    });
-    document.getElementById("report-form").addEventListener("submit", submitReport);
-    var phone = document.getElementById("report-phone");
-    phone.addEventListener("blur", function () {
-      var v = phone.value.replace(/\s+/g, "");
-      var err = document.getElementById("report-phone-error");
-      if (v && !P.isValidPhone(v)) showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
-      else if (!err.hidden && P.isValidPhone(v)) {
-        err.hidden = true;
-        phone.removeAttribute("aria-invalid");
-        document.querySelector('#report-form [data-field="phone"]').classList.remove("has-error");
-      }
-    });
-    document.querySelectorAll('#report-form input[name="symptom"]').forEach(function (r) {
-      r.addEventListener("change", function () {
-        document.getElementById("danger-note").hidden = !(r.checked && (r.value === "sparks" || r.value === "wire_down"));
-      });
-    });
-    document.getElementById("report-location").addEventListener("input", function () {
-      state.reportPoint = null;
-      document.getElementById("report-location-note").hidden = true;
-    });
-    var geo = document.getElementById("report-geolocate");
-    if (!navigator.geolocation) geo.hidden = true;
-    geo.addEventListener("click", function () {
-      var note = document.getElementById("report-location-note");
-      note.hidden = false;
-      note.textContent = gettext("正在获取位置…");
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        // The Geolocation API gives WGS-84, as the API expects.
-        state.reportPoint = {
-          lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
-          lng: Math.round(pos.coords.longitude * 1e6) / 1e6
-        };
-        note.textContent = interpolate(gettext("将使用当前位置（%(lat)s, %(lng)s）"),
-          { lat: state.reportPoint.lat.toFixed(5), lng: state.reportPoint.lng.toFixed(5) }, true);
-      }, function () {
-        note.textContent = gettext("无法获取位置，请填写地址。");
-      }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
     });
   }
 
@@ -673,6 +591,7 @@
   function redrawAll() {
     drawDistricts();
     renderOutages();
+    global.OutageMapExtras.drawPlanned();
     if (state.selected) showMatchOnMap(state.selected);
   }
 
@@ -687,15 +606,23 @@
     map.createPane("outageMarkers").style.zIndex = 610;
     map.createPane("markers").style.zIndex = 640;
     map.on("zoomend", renderOutages);
+    map.createPane("planned").style.zIndex = 415;
+    global.OutageMapExtras.attach(map);
     poll().then(function () {
       // Ready once the snapshot is drawn and the first fit to the city has finished.
-      whenIdle(function () { document.documentElement.dataset.mapReady = "1"; });
+      whenIdle(function () {
+        document.documentElement.dataset.mapReady = "1";
+        global.OutageMapExtras.onReady();
+      });
       schedulePoll();
     });
   }
 
   bindSearch();
-  bindReport();
 
-  global.OutageMap = { init: init, state: state, poll: poll };
+  global.OutageMap = {
+    init: init, state: state, poll: poll, whenIdle: whenIdle, toDisplay: toDisplay,
+    geoJsonToDisplay: geoJsonToDisplay, categoryColor: categoryColor, districtName: districtName,
+    renderOutages: renderOutages
+  };
 })(window);
