@@ -172,7 +172,8 @@ def snapshot_publish(*, now: datetime | None = None) -> int:
 
     Files: ``summary.json``, ``outages.geojson`` (see
     ``outages.publicmap.publishing.snapshot_files``), ``districts.json`` (the per-district counts
-    alone, for clients that need only them) and ``planned.geojson`` (``snapshot_planned``), written atomically into ``SNAPSHOT_DIR`` with
+    alone, for clients that need only them) and ``planned.geojson`` (``snapshot_planned``),
+    written atomically into ``SNAPSHOT_DIR`` with
     ``current.json`` pointing at them; the newest ``SNAPSHOT_KEEP`` versions are kept. Reads only;
     safe to run twice (the second run publishes the same picture under the next version).
     """
