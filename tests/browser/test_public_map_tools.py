@@ -82,6 +82,14 @@ def test_a_place_lists_the_outages_around_it(desktop_page, snapshot_dir):
     assert page.locator("#result .outage-card").count() == 2
     desktop_page.wait_for_map_idle()
     assert page.locator("path.place-radius").count() == 1
+    # In English too (the place's own name stays as it is)
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    desktop_page.wait_for_map()
+    _search(desktop_page, "园岭街道")
+    assert page.locator("#place-nearby").inner_text() == "园岭街道: 2 outages nearby"
+    meta = page.locator("#result .result-head p").inner_text()
+    assert meta.startswith("Sub-district · Futian")
     assert desktop_page.console_errors == []
 
 
