@@ -414,7 +414,7 @@ class Place(TimeStampedModel):
         PLACE = "place", _("地点")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     search_norm = models.CharField(_("search text"), max_length=320)
     district_name = models.CharField(_("district"), max_length=32, blank=True)

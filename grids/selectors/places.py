@@ -41,6 +41,16 @@ def _ranked(fragment: str, district: str | None, limit: int) -> list[Place]:
     return list(qs.order_by("match", "kind_rank", "name_length", "name", "pk")[:limit])
 
 
+def place_named(*, q: str, limit: int = 5) -> list[Place]:
+    """Places called exactly ``q`` (a 街道, 社区 or road the caller named), larger units first."""
+    name = parse_address(q).norm
+    if not name:
+        return []
+    qs = Place.objects.select_related("district").filter(name=name)
+    ranked = sorted(qs[:MAX_LIMIT], key=lambda p: (KIND_RANK[Place.Kind(p.kind)], p.pk))
+    return ranked[: max(1, min(limit, MAX_LIMIT))]
+
+
 def place_search(*, q: str, limit: int = 5) -> list[Place]:
     """Places whose name or address contains ``q`` (normalised), best first: exact names, then
     names starting with it, then the rest; larger units (街道, 社区, roads) before named places.

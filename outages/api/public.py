@@ -2,8 +2,8 @@
 
 - ``GET /api/v1/public/lookup?q=&limit=`` — address fragment or account number → matches with
   the active outage at each address and the planned outages of the next 7 days; when no
-  customer matches, the gazetteer's places (街道, 社区, roads, landmarks) with the outages
-  around each. Answers are
+  customer matches (or ``q`` is a place's exact name), the gazetteer's places (街道, 社区,
+  roads, landmarks) with the outages around each. Answers are
   cached per normalised query and language for ``PUBLIC_LOOKUP_CACHE_SECONDS``, under a key
   that holds the global outages version (bumped on every ``outage.changed``), so a repeated
   query is answered from Redis without touching the database, and never older than the last
@@ -46,7 +46,7 @@ from dispatch_center.core.i18n import is_english, local_name
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
 from grids.models import Place, ServicePoint
-from grids.selectors import place_search, service_point_search
+from grids.selectors import place_named, place_search, service_point_search
 from outages import events
 from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
@@ -171,8 +171,8 @@ class PublicLookupSchema(serializers.Serializer):
     places = PublicPlaceSchema(
         many=True,
         required=False,
-        help_text="gazetteer places matching q; present only when no customer matched and a "
-        "place did",
+        help_text="gazetteer places matching q (or named exactly q when customers matched); "
+        "present only when a place was found",
     )
 
 
@@ -321,11 +321,15 @@ def _public_place(place: Place) -> dict[str, Any]:
     }
 
 
-def lookup_places(q: str, limit: int = LOOKUP_LIMIT) -> list[dict[str, Any]]:
-    """Gazetteer places matching ``q`` with the outages around each (never for a number)."""
+def lookup_places(
+    q: str, limit: int = LOOKUP_LIMIT, *, exact: bool = False
+) -> list[dict[str, Any]]:
+    """Gazetteer places matching ``q`` with the outages around each (never for a number).
+    ``exact``: only places called exactly ``q``."""
     if normalize_identifier(q):
         return []
-    return [_public_place(p) for p in place_search(q=q, limit=limit)]
+    places = place_named(q=q, limit=limit) if exact else place_search(q=q, limit=limit)
+    return [_public_place(p) for p in places]
 
 
 def lookup_matches(q: str, limit: int = LOOKUP_LIMIT) -> list[dict[str, Any]]:
@@ -384,7 +388,9 @@ class PublicLookupApi(_PublicApi):
         answer = None if version is None else cache_breaker.call(lambda: cache.get(key), None)
         if answer is None:
             matches = lookup_matches(q, limit) if norm else []
-            places = lookup_places(q, limit) if norm and not matches else []
+            # Customers' addresses first; places when none matched, or when ``q`` names a
+            # place outright (园岭街道: the caller asks about the area, not one premise).
+            places = lookup_places(q, limit, exact=bool(matches)) if norm else []
             # Only present when places were found: customer answers keep their exact shape.
             answer = {"matches": matches, **({"places": places} if places else {})}
             if version is not None:

@@ -49,10 +49,23 @@ def test_a_place_answers_with_the_outages_around_it(network, api_client):
 
 def test_customers_come_first_and_keep_the_contract_shape(network, api_client):
     _places(("road", "华强北路", "福田区华强北路", 22.54, 114.08, "福田区"))
-    data = api_client.get(LOOKUP, {"q": "华强北路"}).json()
-    # Customers matched: the answer is the contract's, without places
+    # Customers matched and the text is not a place's name: the contract's answer, no places
+    data = api_client.get(LOOKUP, {"q": "华强北路4"}).json()
     assert set(data) == {"matches"}
     assert data["matches"]
+
+
+def test_a_place_named_outright_comes_with_the_customers(network, api_client):
+    # Given a road that customers' addresses also contain
+    fuse = _declare(network, "FU")
+    _places(("road", "华强北路", "福田区华强北路", 22.545, 114.045, "福田区"))
+    # When the caller names the road itself
+    data = api_client.get(LOOKUP, {"q": "华强北路"}).json()
+    # Then the answer has both the customers and the road with the outage around it
+    assert len(data["matches"]) == 5
+    (road,) = data["places"]
+    assert (road["name"], road["outages_nearby"]) == ("华强北路", 1)
+    assert road["outages"][0]["id"] == fuse.pk
 
 
 def test_places_in_english(network, api_client):

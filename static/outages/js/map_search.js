@@ -47,8 +47,9 @@
   function itemsOf(data) {
     var matches = (data && data.matches) || [];
     var places = (data && data.places) || [];
-    return matches.map(function (m) { return { kind: "match", value: m }; })
-      .concat(places.map(function (p) { return { kind: "place", value: p }; }));
+    // Places come with customers only when the text named one outright: show it first.
+    return places.map(function (p) { return { kind: "place", value: p }; })
+      .concat(matches.map(function (m) { return { kind: "match", value: m }; }));
   }
 
   function nearbyText(place) {
