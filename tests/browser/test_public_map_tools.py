@@ -157,7 +157,7 @@ def test_outage_list_and_areas_at_city_zoom(desktop_page, snapshot_dir):
     first, second = items.nth(0).inner_text(), items.nth(1).inner_text()
     assert first.startswith("龙岗区 · 线路故障")
     assert "正在查明" in first
-    assert "待派" in first
+    assert "暂无信息" in first
     assert "树障" in second
     assert "已到达现场" in second
     assert "预计恢复" in second

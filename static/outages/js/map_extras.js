@@ -92,7 +92,7 @@
       el("dl", { className: "kvs" }, [
         row(gettext("停电原因"), P.label("cause", p.cause) || gettext("正在查明")),
         row(gettext("预计恢复"), P.fmtTime(p.etr) || gettext("正在评估")),
-        row(gettext("抢修队伍"), p.crew_status ? P.label("crewStatus", p.crew_status) : gettext("待派")),
+        row(gettext("抢修队伍"), p.crew_status ? P.label("crewStatus", p.crew_status) : gettext("暂无信息")),
         row(gettext("影响户数"), P.fmtNumber(p.customers_affected))
       ])
     ]);

@@ -20,6 +20,7 @@
   var toDisplay = M.toDisplay;
   var cssVar = M.cssVar;
   var SEARCH_DEBOUNCE_MS = 300;
+  var OTHERS_SHOWN = 4;
 
   var search = {
     controller: null,
@@ -52,15 +53,19 @@
       .concat(matches.map(function (m) { return { kind: "match", value: m }; }));
   }
 
+  var ngettext = global.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+
   function nearbyText(place) {
-    return interpolate(gettext("%(name)s：附近 %(count)s 处停电"),
-      { name: place.name, count: P.fmtNumber(place.outages_nearby) }, true);
+    var n = place.outages_nearby;
+    return interpolate(ngettext("%(name)s：附近 %(count)s 处停电", "%(name)s：附近 %(count)s 处停电", n),
+      { name: place.name, count: P.fmtNumber(n) }, true);
   }
 
   function itemChip(item) {
     if (item.kind === "place") {
       return item.value.outages_nearby
-        ? el("span", { className: "chip chip-out", text: interpolate(gettext("附近 %(count)s 处停电"), { count: item.value.outages_nearby }, true) })
+        ? el("span", { className: "chip chip-out", text: interpolate(ngettext("附近 %(count)s 处停电", "附近 %(count)s 处停电", item.value.outages_nearby),
+            { count: item.value.outages_nearby }, true) })
         : el("span", { className: "chip chip-ok", text: gettext("附近无已知停电") });
     }
     return item.value.outage ? el("span", { className: "chip chip-out", text: gettext("停电中") })
@@ -139,7 +144,8 @@
   function chooseItem(item, all) {
     hideSuggestions();
     if (item.kind === "place") choosePlace(item.value); else chooseMatch(item.value);
-    var others = (all || []).filter(function (other) { return other !== item; });
+    // A few alternatives are enough (and keep the map in view on a phone).
+    var others = (all || []).filter(function (other) { return other !== item; }).slice(0, OTHERS_SHOWN);
     if (others.length) {
       var box = document.getElementById("result");
       box.appendChild(el("h3", { className: "others-title", text: gettext("其他匹配") }));
