@@ -27,6 +27,8 @@ def _search(bp, text):
     page.fill("#search-input", text)
     page.wait_for_function("document.documentElement.dataset.search === 'done'")
     page.locator("#search-form button[type=submit]").click()
+    # The submit handler marks the look-up busy at once; wait for its answer, not the typed one's
+    page.wait_for_function("document.documentElement.dataset.search === 'done'")
     page.locator("#result").wait_for(state="visible")
 
 
