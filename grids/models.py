@@ -396,3 +396,45 @@ class ServicePoint(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.account_no} {self.address}"
+
+
+class Place(TimeStampedModel):
+    """A gazetteer entry the public look-up finds when no customer matches: a sub-district
+    (街道), a community (社区), a road or a named place, at one WGS-84 point.
+
+    ``search_norm`` is the normalised name followed by the normalised address (see
+    ``grids.address``); the trigram index on it serves ``LIKE '%fragment%'``. Imported rows are
+    keyed by (name, address), so importing the same file again changes nothing.
+    """
+
+    class Kind(models.TextChoices):
+        SUB_DISTRICT = "sub_district", _("街道")
+        COMMUNITY = "community", _("社区")
+        ROAD = "road", _("道路")
+        PLACE = "place", _("地点")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    search_norm = models.CharField(_("search text"), max_length=320)
+    district_name = models.CharField(_("district"), max_length=32, blank=True)
+    district = models.ForeignKey(
+        District, on_delete=models.SET_NULL, null=True, blank=True, related_name="places"
+    )
+    lat = models.FloatField(_("latitude"))
+    lng = models.FloatField(_("longitude"))
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "address"], name="grids_place_name_address"),
+            models.CheckConstraint(
+                condition=Q(lat__gte=-90, lat__lte=90, lng__gte=-180, lng__lte=180),
+                name="grids_place_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

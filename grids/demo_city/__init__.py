@@ -7,7 +7,9 @@ Geography: the ten districts' outlines come from ``grids.geodata``. Sub-district
 are synthetic: k-means centres of points spread uniformly over the district, snapped to a sample
 point so they are always inside it. Each grid (repair zone) is the Voronoi cell of its
 sub-district's centre clipped to the district outline; one small sub-district shares its
-neighbour's grid, which gives the ~73 repair stations of the real city.
+neighbour's grid, which gives the ~73 repair stations of the real city. Islands (内伶仃岛) get
+no cell, and customers stay about 600 m inside the simplified outline, so each lies inside
+its district's real boundary, on land.
 
 Network: one 110 kV substation per grid with radial 10 kV feeders. A feeder is a head breaker,
 a main line cut into sections by load-break switches, fused laterals off each section and
@@ -20,13 +22,15 @@ continues the sequence instead of duplicating it.
 
 Where things live: ``plan`` (constants and the plan's dataclasses), ``city`` (``plan_city``:
 sub-districts, grids, stations, crews), ``network`` (substations, feeders, ties), ``customers``
-(``service_point_rows``), ``geometry``, ``accounts`` and ``vocabulary``. Import from here.
+(``service_point_rows``), ``places`` (the gazetteer: sub-districts, roads, estates),
+``geometry``, ``accounts`` and ``vocabulary``. Import from here.
 """
 
 from grids.demo_city.accounts import ACCOUNT_PREFIX, account_index, account_number, luhn_digit
 from grids.demo_city.city import plan_city
 from grids.demo_city.customers import ServicePointRow, service_point_rows
 from grids.demo_city.geometry import district_outline, geojson_of, sample_in
+from grids.demo_city.places import place_rows
 from grids.demo_city.plan import CHUNK, SEED, CityPlan, GridPlan, SubPlan
 from grids.demo_city.vocabulary import SKILLS
 
@@ -47,6 +51,7 @@ __all__ = [
     "district_outline",
     "geojson_of",
     "luhn_digit",
+    "place_rows",
     "plan_city",
     "sample_in",
     "service_point_rows",

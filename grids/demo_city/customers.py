@@ -11,7 +11,7 @@ from scipy.spatial import cKDTree
 
 from grids.address import normalize_address
 from grids.demo_city.accounts import account_number
-from grids.demo_city.geometry import sample_in
+from grids.demo_city.geometry import customer_area, district_outline, sample_in
 from grids.demo_city.plan import CHUNK, URBAN, CityPlan, SubPlan
 from grids.demo_city.vocabulary import (
     IMPORTANT_KINDS,
@@ -63,7 +63,9 @@ def service_point_rows(plan: CityPlan, start: int, stop: int) -> Iterator[list[S
         for si in np.unique(which):
             sel = np.nonzero(which == si)[0]
             sub = plan.subs[si]
-            xy[sel] = sample_in(sub.cell, len(sel), rng)
+            if sub.customer_area is None:
+                sub.customer_area = customer_area(sub.cell, district_outline(sub.district))
+            xy[sel] = sample_in(sub.customer_area, len(sel), rng)
             grid = grids[sub.grid_code]
             tree = plan._trees.get(grid.code)
             if tree is None:

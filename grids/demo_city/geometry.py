@@ -16,6 +16,33 @@ def district_outline(d: DistrictInfo) -> BaseGeometry:
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
 
+def mainland(geom: BaseGeometry, *, share: float = 0.1) -> BaseGeometry:
+    """``geom`` without its islands: the parts smaller than ``share`` of the largest.
+
+    南山区's outline includes 内伶仃岛, 30 km out in the estuary; a sub-district cell that
+    reached it put customers of 南头街道 on the island.
+    """
+    parts = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon)]
+    if len(parts) <= 1:
+        return geom
+    biggest = max(p.area for p in parts)
+    kept = [p for p in parts if p.area >= share * biggest]
+    return kept[0] if len(kept) == 1 else MultiPolygon(kept)
+
+
+# How far inside its district's outline a customer is placed, in degrees (~600 m): the
+# outlines are simplified with about that tolerance, so a point this far in lies inside the
+# real boundary and on land, not in the bay the simplified coast cuts across.
+INSET_DEG = 0.006
+
+
+def customer_area(cell: BaseGeometry, outline: BaseGeometry) -> BaseGeometry:
+    """Where a sub-district's customers go: its cell, kept ``INSET_DEG`` inside the district's
+    mainland (the whole cell when the inset would leave nothing)."""
+    inner = cell.intersection(mainland(outline).buffer(-INSET_DEG))
+    return inner if inner.area > 0.05 * cell.area else cell
+
+
 def sample_in(geom: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` uniform random (lng, lat) points inside ``geom`` (rejection sampling, vectorised)."""
     if n <= 0:
@@ -53,8 +80,9 @@ def geojson_of(geom: BaseGeometry) -> dict[str, object]:
 def district_cells(
     d: DistrictInfo, subs: list[SubDistrictInfo], rng: np.random.Generator
 ) -> list[tuple[float, float, BaseGeometry]]:
-    """Centre and Voronoi cell of each sub-district of ``d``, in the order of ``subs``."""
-    outline = district_outline(d)
+    """Centre and Voronoi cell of each sub-district of ``d``, in the order of ``subs``; cells
+    cover the district's mainland only, so no customer is placed on an island."""
+    outline = mainland(district_outline(d))
     samples = sample_in(outline, 3000, rng)
     k = len(subs)
     centroids, labels = kmeans2(samples, k, minit="++", rng=rng)

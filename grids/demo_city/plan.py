@@ -37,6 +37,8 @@ class SubPlan:
     roads: list[str]
     estates: list[str]
     weight: float
+    # Where its customers are placed (``geometry.customer_area``), computed when first needed.
+    customer_area: BaseGeometry | None = None
 
     @property
     def short(self) -> str:

@@ -1,6 +1,7 @@
 """Reads of the grids app. Submodules own one concern each; import from here."""
 
 from .crews import crew_on_duty_by_id, skill_get_by_code
+from .places import place_named, place_search
 from .search import SearchHit, service_point_search
 from .service_points import (
     service_point_for_account,
@@ -22,6 +23,8 @@ __all__ = [
     "device_downstream_service_points",
     "device_downstream_transformers",
     "device_upstream_path",
+    "place_named",
+    "place_search",
     "service_point_for_account",
     "service_point_nearest",
     "service_point_search",

@@ -40,6 +40,7 @@ from grids.models import (
 )
 
 from .network import topology_rebuild
+from .places import place_import
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo accounts only, printed at start
 
@@ -342,6 +343,7 @@ def demo_city_seed(
     # Always: cheap when nothing changed, and it repairs a run interrupted before this step.
     demo_topology_rebuild(plan=plan)
     created.update(demo_users_ensure())
+    created["place"] = place_import(rows=demo_city.place_rows(plan)).created
     created["service_point"] = demo_service_points_seed(
         plan=plan, total=service_points, progress=progress
     )

@@ -1,7 +1,9 @@
 """The public API of the integration contract (no login, rate-limited, no personal data).
 
-- ``GET /api/v1/public/lookup?q=`` — address fragment or account number → matches with the
-  active outage at each address and the planned outages of the next 7 days. Answers are
+- ``GET /api/v1/public/lookup?q=&limit=`` — address fragment or account number → matches with
+  the active outage at each address and the planned outages of the next 7 days; when no
+  customer matches (or ``q`` is a place's exact name), the gazetteer's places (街道, 社区,
+  roads, landmarks) with the outages around each. Answers are
   cached per normalised query and language for ``PUBLIC_LOOKUP_CACHE_SECONDS``, under a key
   that holds the global outages version (bumped on every ``outage.changed``), so a repeated
   query is answered from Redis without touching the database, and never older than the last
@@ -44,18 +46,30 @@ from dispatch_center.core.i18n import is_english, local_name
 from dispatch_center.core.serializers import PrebuiltFieldsMixin
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
-from grids.models import ServicePoint
-from grids.selectors import service_point_search
+from grids.models import Place, ServicePoint
+from grids.selectors import place_named, place_search, service_point_search
 from outages import events
 from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
 from outages.providers import public_crew
-from outages.selectors import outage_for_service_point, planned_outages_for_service_point
+from outages.selectors import (
+    outage_for_service_point,
+    outages_near_point,
+    planned_outages_for_service_point,
+)
 from outages.selectors.intake import outage_public_progress, report_get_by_reference
 from outages.services.intake import ReportInput, report_message, report_submit
 from outages.views.public import is_valid_phone
 
 LOOKUP_LIMIT = 5
+LOOKUP_MAX_LIMIT = 20
+# How far around a place the look-up counts outages, by the kind of place (metres).
+PLACE_RADIUS = {
+    Place.Kind.SUB_DISTRICT: 2000,
+    Place.Kind.COMMUNITY: 1000,
+    Place.Kind.ROAD: 800,
+    Place.Kind.PLACE: 500,
+}
 VERSION_KEY = "outages:public:version"
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]{1,24}$")
@@ -135,11 +149,32 @@ class PublicMatchSchema(serializers.Serializer):
     planned = PublicPlannedSchema(many=True)
 
 
+class PublicPlaceSchema(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicLookupPlace"
+
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Place.Kind.choices)
+    address = serializers.CharField()
+    district = serializers.CharField(allow_null=True)
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    radius = serializers.IntegerField(help_text="metres around the place searched for outages")
+    outages_nearby = serializers.IntegerField()
+    outages = PublicOutageSchema(many=True, help_text="the biggest outages nearby (at most 5)")
+
+
 class PublicLookupSchema(serializers.Serializer):
     class Meta:
         ref_name = "PublicLookup"
 
     matches = PublicMatchSchema(many=True)
+    places = PublicPlaceSchema(
+        many=True,
+        required=False,
+        help_text="gazetteer places matching q (or named exactly q when customers matched); "
+        "present only when a place was found",
+    )
 
 
 class PublicReportSchema(serializers.Serializer):
@@ -270,12 +305,40 @@ def public_report(report: TroubleReport) -> dict[str, Any]:
 # --- look-up ------------------------------------------------------------------------------
 
 
-def lookup_matches(q: str) -> list[dict[str, Any]]:
+def _public_place(place: Place) -> dict[str, Any]:
+    radius = PLACE_RADIUS[Place.Kind(place.kind)]
+    total, outages = outages_near_point(lat=place.lat, lng=place.lng, radius_m=radius)
+    district = _name(place.district) if place.district is not None else place.district_name
+    return {
+        "name": place.name,
+        "kind": place.kind,
+        "address": place.address,
+        "district": district or None,
+        "lat": round(place.lat, 5),
+        "lng": round(place.lng, 5),
+        "radius": radius,
+        "outages_nearby": total,
+        "outages": [public_outage(o) for o in outages],
+    }
+
+
+def lookup_places(
+    q: str, limit: int = LOOKUP_LIMIT, *, exact: bool = False
+) -> list[dict[str, Any]]:
+    """Gazetteer places matching ``q`` with the outages around each (never for a number).
+    ``exact``: only places called exactly ``q``."""
+    if normalize_identifier(q):
+        return []
+    places = place_named(q=q, limit=limit) if exact else place_search(q=q, limit=limit)
+    return [_public_place(p) for p in places]
+
+
+def lookup_matches(q: str, limit: int = LOOKUP_LIMIT) -> list[dict[str, Any]]:
     """The public matches of ``q``. A number only matches an account exactly (never a phone,
     never an account prefix: the answer must not let anyone find a person's address)."""
     ident = normalize_identifier(q)
     try:
-        hits = service_point_search(q=q, limit=LOOKUP_LIMIT)
+        hits = service_point_search(q=q, limit=limit)
     except EmptyResultSet:
         # grids' search with a district prefix that names no district in the database.
         hits = []
@@ -301,6 +364,12 @@ class PublicLookupApi(_PublicApi):
             trim_whitespace=True,
             help_text="address fragment or account number",
         )
+        limit = serializers.IntegerField(
+            min_value=1,
+            max_value=LOOKUP_MAX_LIMIT,
+            default=LOOKUP_LIMIT,
+            help_text="most matches (and places) returned",
+        )
 
     @extend_schema(
         operation_id="public_lookup",
@@ -311,15 +380,20 @@ class PublicLookupApi(_PublicApi):
     def get(self, request: Request) -> Response:
         params = self.QuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        q = params.validated_data["q"]
+        q, limit = params.validated_data["q"], params.validated_data["limit"]
         norm = normalize_identifier(q) or parse_address(q).norm
         digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
         version = public_version()
-        key = f"outages:lookup:{version}:{get_language()}:{digest}"
+        key = f"outages:lookup:{version}:{get_language()}:{limit}:{digest}"
         # Redis down (version None): answered from the database, nothing cached.
         answer = None if version is None else cache_breaker.call(lambda: cache.get(key), None)
         if answer is None:
-            answer = {"matches": lookup_matches(q) if norm else []}
+            matches = lookup_matches(q, limit) if norm else []
+            # Customers' addresses first; places when none matched, or when ``q`` names a
+            # place outright (园岭街道: the caller asks about the area, not one premise).
+            places = lookup_places(q, limit, exact=bool(matches)) if norm else []
+            # Only present when places were found: customer answers keep their exact shape.
+            answer = {"matches": matches, **({"places": places} if places else {})}
             if version is not None:
                 timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
                 cache_breaker.call(lambda: cache.set(key, answer, timeout=timeout), None)

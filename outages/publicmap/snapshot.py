@@ -17,12 +17,13 @@ map follows every change; ``SNAPSHOT_AUTO_PUBLISH`` turns the trigger off (the t
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from dispatch_center.core.dates import iso
 from outages.models import Outage
 from outages.providers import work_progress
 from outages.publicmap.publishing import PublicOutage, publish_snapshot, snapshot_files
@@ -37,6 +38,8 @@ THROTTLE_KEY = "outages-snapshot"
 # area: the outline around one or two premises would point at a household.
 PRIVATE_BELOW_CUSTOMERS = 3
 PRIVATE_DECIMALS = 3
+# How far ahead the map's planned-outage layer looks.
+PLANNED_DAYS = 14
 
 
 def snapshot_outages() -> list[PublicOutage]:
@@ -111,12 +114,66 @@ def _label_point(outage: Outage) -> tuple[float, float] | None:
     return None
 
 
+def snapshot_planned(*, now: datetime, days: int = PLANNED_DAYS) -> dict[str, Any]:
+    """``planned.geojson``: planned outages whose notice is out and that start within ``days``
+    days (not yet started: those under way are in ``outages.geojson``), soonest first.
+
+    Each feature has the outage's area (a Point at its label point without one, rounded like
+    ``PRIVATE_BELOW_CUSTOMERS`` outages) and the public properties ``id``, ``category``,
+    ``type`` (code), ``type_name``/``type_name_en``, ``starts_at``, ``ends_at``, ``reason``
+    (the public description, or the type's name), ``customers_affected``, ``district``,
+    ``lat``, ``lng``.
+    """
+    rows = (
+        Outage.objects.filter(
+            status=Outage.Status.NOTIFIED,
+            planned_start_at__gt=now,
+            planned_start_at__lte=now + timedelta(days=days),
+        )
+        .select_related("type__category", "district", "device")
+        .order_by("planned_start_at", "pk")
+    )
+    features = []
+    for outage in rows:
+        point = _label_point(outage)
+        if point is None:
+            continue
+        lat, lng = point
+        geometry = outage.area if isinstance(outage.area, dict) else None
+        if geometry is None or outage.customers_affected < PRIVATE_BELOW_CUSTOMERS:
+            geometry = None
+            lat, lng = round(lat, PRIVATE_DECIMALS), round(lng, PRIVATE_DECIMALS)
+        features.append(
+            {
+                "type": "Feature",
+                "id": outage.pk,
+                "geometry": geometry or {"type": "Point", "coordinates": [lng, lat]},
+                "properties": {
+                    "id": outage.pk,
+                    "category": outage.type.category.code,
+                    "type": outage.type.code,
+                    "type_name": outage.type.name,
+                    "type_name_en": outage.type.name_en or outage.type.name,
+                    "starts_at": iso(outage.planned_start_at),
+                    "ends_at": iso(outage.planned_end_at),
+                    "reason": outage.description or outage.type.name,
+                    "customers_affected": outage.customers_affected,
+                    "district": outage.district.code if outage.district else None,
+                    "lat": lat,
+                    "lng": lng,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "generated_at": iso(now), "features": features}
+
+
 def snapshot_publish(*, now: datetime | None = None) -> int:
     """Publish the current public picture as a new snapshot version; returns the version.
 
     Files: ``summary.json``, ``outages.geojson`` (see
-    ``outages.publicmap.publishing.snapshot_files``) and ``districts.json`` (the per-district counts
-    alone, for clients that need only them), written atomically into ``SNAPSHOT_DIR`` with
+    ``outages.publicmap.publishing.snapshot_files``), ``districts.json`` (the per-district counts
+    alone, for clients that need only them) and ``planned.geojson`` (``snapshot_planned``),
+    written atomically into ``SNAPSHOT_DIR`` with
     ``current.json`` pointing at them; the newest ``SNAPSHOT_KEEP`` versions are kept. Reads only;
     safe to run twice (the second run publishes the same picture under the next version).
     """
@@ -129,6 +186,7 @@ def snapshot_publish(*, now: datetime | None = None) -> int:
         "generated_at": summary["generated_at"],
         "districts": summary["by_district"],
     }
+    files["planned.geojson"] = snapshot_planned(now=generated_at)
     version = publish_snapshot(
         files,
         directory=settings.SNAPSHOT_DIR,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -221,3 +222,27 @@ def planned_outage_ids_due_to_end(*, now: datetime | None = None) -> list[int]:
         .order_by("planned_end_at", "pk")
         .values_list("pk", flat=True)
     )
+
+
+def outages_near_point(
+    *, lat: float, lng: float, radius_m: float, limit: int = 5
+) -> tuple[int, list[Outage]]:
+    """Active outages with a customer out within about ``radius_m`` of a point (a box of that
+    half-width, served by the service points' (lat, lng) index): how many, and the ``limit``
+    biggest with type, category and cause loaded."""
+    dlat = radius_m / 111_320
+    dlng = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    near = Interruption.objects.filter(
+        started_at__isnull=False,
+        ended_at__isnull=True,
+        service_point__lat__range=(lat - dlat, lat + dlat),
+        service_point__lng__range=(lng - dlng, lng + dlng),
+    ).values("outage_id")
+    qs = Outage.objects.filter(status__in=Outage.ACTIVE, pk__in=near)
+    total = qs.count()
+    if not total:
+        return 0, []
+    rows = list(
+        qs.select_related("type__category", "cause").order_by("-customers_affected", "-pk")[:limit]
+    )
+    return total, rows

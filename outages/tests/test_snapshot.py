@@ -141,7 +141,12 @@ def test_publish_writes_versioned_files_and_points_current_at_them(network, snap
     assert second == first + 1
     current = read_current(snapshot_dir)
     assert current["version"] == second
-    assert set(current["files"]) == {"summary.json", "outages.geojson", "districts.json"}
+    assert set(current["files"]) == {
+        "summary.json",
+        "outages.geojson",
+        "districts.json",
+        "planned.geojson",
+    }
     for relative in current["files"].values():
         assert relative.startswith(f"v{second:06d}/")
         json.loads((snapshot_dir / relative).read_bytes())

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from grids.models import Place
 from outages.models import Outage, OutageCategory, TroubleReport
 from outages.publicmap.publishing import CURRENT_NAME, districts_geojson
 
@@ -90,12 +91,14 @@ def _page_config(request: HttpRequest) -> dict[str, Any]:
         "trackUrl": "/map/report/",
         "phonePattern": PHONE_PATTERN,
         "clusterBelowZoom": CLUSTER_BELOW_ZOOM,
+        "lookupLimit": 10,
         "labels": {
             "status": _choices(Outage.Status.choices),
             "category": _choices(OutageCategory.Code.choices),
             "symptom": _choices(TroubleReport.Symptom.choices),
             "reportStatus": _choices(TroubleReport.Status.choices),
             "crewStatus": {key: str(label) for key, label in CREW_STATUS_LABELS.items()},
+            "placeKind": _choices(Place.Kind.choices),
         },
     }
 

@@ -8,6 +8,9 @@
  *
  * Coordinates are WGS-84 everywhere; when the active tile layer is GCJ-02 (Amap, Tencent:
  * its options carry datum: "gcj02") every drawn point is converted at this edge (OutageCoords).
+ *
+ * Modules: map_report.js (the report dialog), map_search.js (search: addresses and places),
+ * map_extras.js (outage list, share links, planned layer, locate-me, report tracking).
  */
 (function (global) {
   "use strict";
@@ -19,7 +22,6 @@
   var el = P.el;
 
   var CLUSTER_CELL_PX = 64;
-  var SEARCH_DEBOUNCE_MS = 300;
   var STALE_AFTER_MS = 10 * 60 * 1000;
 
   var state = {
@@ -34,9 +36,9 @@
     tileLoads: 0,
     tileErrors: 0,
     layers: {},
-    selected: null,       // the lookup match shown in the result panel
-    reportKey: null,      // Idempotency-Key of the submission in progress
-    reportPoint: null     // {lat, lng} from the browser's geolocation (WGS-84)
+    outageLayers: {},     // outage id -> its drawn area, while areas are drawn
+    planned: [],          // planned.geojson features (future planned outages)
+    selected: null        // the lookup match shown in the result panel
   };
 
   // --- the base map: districts, tiles, coordinates at the edge (static/core/js/basemap.js) ---
@@ -89,6 +91,7 @@
       if (kv[1]) dl.appendChild(el("div", { className: "kv" }, [el("dt", { text: kv[0] }), el("dd", { text: kv[1] })]));
     });
     box.appendChild(dl);
+    box.appendChild(global.OutageMapExtras.shareNode(props.id));
     box.appendChild(P.renderSubscribe({ outage_id: props.id }));
     return box;
   }
@@ -115,12 +118,38 @@
     });
   }
 
+  // Outage areas; at city zoom (clustered markers on top) only real areas, not points, so a
+  // large outage still shows its extent under its marker.
+  function areaLayer(features) {
+    return L.geoJSON({ type: "FeatureCollection", features: features }, {
+      pane: "outages",
+      coordsToLatLng: geoJsonToDisplay,
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, { radius: 10 });
+      },
+      style: function (feature) {
+        var color = categoryColor(feature.properties.category);
+        return {
+          className: "outage-area cat-" + feature.properties.category,
+          color: color, weight: 2, fillColor: color, fillOpacity: 0.35
+        };
+      },
+      onEachFeature: function (feature, layer) {
+        state.outageLayers[feature.properties.id] = layer;
+        layer.bindPopup(function () { return outagePopup(feature.properties); }, { maxWidth: 280 });
+      }
+    });
+  }
+
   function renderOutages() {
     if (!state.map) return;
     if (state.layers.outages) state.map.removeLayer(state.layers.outages);
     var group = L.featureGroup();
     var zoom = state.map.getZoom();
+    state.outageLayers = {};
     if (zoom < config.clusterBelowZoom) {
+      areaLayer(state.features.filter(function (f) { return f.geometry && f.geometry.type !== "Point"; }))
+        .eachLayer(function (layer) { group.addLayer(layer); });
       var points = state.features.map(function (f) {
         var p = f.properties;
         return { lat: p.lat, lng: p.lng, weight: p.customers_affected, feature: f };
@@ -145,23 +174,7 @@
         group.addLayer(marker);
       });
     } else {
-      L.geoJSON({ type: "FeatureCollection", features: state.features }, {
-        pane: "outages",
-        coordsToLatLng: geoJsonToDisplay,
-        pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 10 });
-        },
-        style: function (feature) {
-          var color = categoryColor(feature.properties.category);
-          return {
-            className: "outage-area cat-" + feature.properties.category,
-            color: color, weight: 2, fillColor: color, fillOpacity: 0.35
-          };
-        },
-        onEachFeature: function (feature, layer) {
-          layer.bindPopup(function () { return outagePopup(feature.properties); }, { maxWidth: 280 });
-        }
-      }).eachLayer(function (layer) { group.addLayer(layer); });
+      areaLayer(state.features).eachLayer(function (layer) { group.addLayer(layer); });
     }
     state.layers.outages = group.addTo(state.map);
     document.documentElement.dataset.outageLayer = zoom < config.clusterBelowZoom ? "markers" : "areas";
@@ -241,7 +254,7 @@
       }
       var files = current.files || {};
       // Versioned files are immutable: the browser cache may answer them.
-      var loads = ["summary.json", "outages.geojson"].map(function (name) {
+      var loads = ["summary.json", "outages.geojson", "planned.geojson"].map(function (name) {
         return files[name] ? fetchJson(absolute(files[name], config.snapshotUrl)) : Promise.resolve(null);
       });
       return Promise.all(loads).then(function (results) {
@@ -251,9 +264,11 @@
         var collection = results[1] || { features: [] };
         applyLabels(collection.labels);
         state.features = collection.features || [];
+        state.planned = (results[2] && results[2].features) || [];
         renderSummary();
         renderOutages();
         renderFreshness();
+        global.OutageMapExtras.onSnapshot();
         document.documentElement.dataset.snapshotVersion = String(current.version);
       });
     }).catch(function (err) {
@@ -276,383 +291,6 @@
     if (document.visibilityState === "visible" && state.map) poll().then(schedulePoll);
   });
 
-  // --- search -----------------------------------------------------------------------------------
-
-  var search = {
-    controller: null,
-    timer: null,
-    matches: [],
-    active: -1
-  };
-
-  function setSearchStatus(text, isError) {
-    var node = document.getElementById("search-status");
-    node.textContent = text || "";
-    node.classList.toggle("error", !!isError);
-  }
-
-  function hideSuggestions() {
-    var list = document.getElementById("search-suggestions");
-    list.hidden = true;
-    list.textContent = "";
-    document.getElementById("search-input").setAttribute("aria-expanded", "false");
-    search.active = -1;
-  }
-
-  function showSuggestions(matches) {
-    var list = document.getElementById("search-suggestions");
-    list.textContent = "";
-    matches.slice(0, 8).forEach(function (m, i) {
-      var status = m.outage ? el("span", { className: "chip chip-out", text: gettext("停电中") })
-        : el("span", { className: "chip chip-ok", text: gettext("无已知停电") });
-      var item = el("li", { role: "option", id: "suggestion-" + i, "aria-selected": "false" }, [
-        el("span", { className: "s-address", text: m.address }),
-        el("span", { className: "s-meta" }, [m.district ? String(m.district) : "", " ", status])
-      ]);
-      item.addEventListener("mousedown", function (e) { e.preventDefault(); chooseMatch(m); });
-      list.appendChild(item);
-    });
-    list.hidden = matches.length === 0;
-    document.getElementById("search-input").setAttribute("aria-expanded", String(matches.length > 0));
-  }
-
-  function runLookup(q, showAll) {
-    if (search.controller) search.controller.abort();
-    search.controller = new AbortController();
-    setSearchStatus(gettext("正在查询…"));
-    return P.api.lookup(q, search.controller.signal).then(function (res) {
-      if (!res.ok) {
-        hideSuggestions();
-        setSearchStatus(res.error.message, true);
-        return;
-      }
-      var matches = (res.data && res.data.matches) || [];
-      search.matches = matches;
-      if (!matches.length) {
-        hideSuggestions();
-        setSearchStatus(gettext("没有找到这个地址或户号，请换个写法，或直接报修。"), true);
-        renderNoMatch(q);
-        return;
-      }
-      setSearchStatus("");
-      if (showAll && matches.length === 1) {
-        hideSuggestions();
-        chooseMatch(matches[0]);
-      } else {
-        showSuggestions(matches);
-      }
-    }).catch(function (err) {
-      if (!err || err.name !== "AbortError") setSearchStatus(gettext("查询失败，请稍后重试。"), true);
-    });
-  }
-
-  function chooseMatch(match) {
-    hideSuggestions();
-    state.selected = match;
-    document.getElementById("search-input").value = match.address || "";
-    renderResult(match);
-    showMatchOnMap(match);
-  }
-
-  function showMatchOnMap(match) {
-    if (state.layers.match) state.map.removeLayer(state.layers.match);
-    var group = L.featureGroup();
-    if (typeof match.lat === "number" && typeof match.lng === "number") {
-      var here = toDisplay(match.lat, match.lng);
-      group.addLayer(L.circleMarker(here, {
-        pane: "markers", radius: 8, color: "#fff", weight: 3, fillColor: cssVar("--brand", "#0b5cad"),
-        fillOpacity: 1, className: "match-marker"
-      }).bindTooltip(match.address || ""));
-      var crew = match.outage && match.outage.crew;
-      if (crew && typeof crew.lat === "number" && typeof crew.lng === "number") {
-        group.addLayer(L.marker(toDisplay(crew.lat, crew.lng), {
-          pane: "markers",
-          icon: L.divIcon({ className: "crew-marker", iconSize: [26, 26], html: "<span></span>" }),
-          title: gettext("抢修队伍（近似位置）")
-        }));
-      }
-      state.map.setView(here, Math.max(state.map.getZoom(), 15));
-    }
-    state.layers.match = group.addTo(state.map);
-  }
-
-  function renderResult(match) {
-    var box = document.getElementById("result");
-    box.textContent = "";
-    box.appendChild(el("div", { className: "result-head" }, [
-      el("h2", { text: match.address || "" }),
-      match.district ? el("p", { className: "muted", text: String(match.district) }) : null
-    ]));
-    if (match.outage) {
-      box.appendChild(el("p", { className: "answer answer-out", text: gettext("该地址目前处于停电中。") }));
-      box.appendChild(P.renderOutage(match.outage));
-      box.appendChild(P.renderSubscribe({ outage_id: match.outage.id }));
-      box.appendChild(el("p", { className: "muted small", text: gettext("已知停电无需重复报修；如有其他异常仍可报修。") }));
-      box.appendChild(reportButton(gettext("报告其他问题"), "btn-outline"));
-    } else {
-      box.appendChild(el("p", { className: "answer answer-ok", text: gettext("此地址暂无已知停电。") }));
-      box.appendChild(el("p", { className: "muted", text: gettext("如果您家中停电，请报修，我们会尽快处理。") }));
-      box.appendChild(reportButton(gettext("我要报修"), "btn-primary"));
-      box.appendChild(P.renderSubscribe({ address: match.address }, gettext("订阅该地址的停电通知")));
-    }
-    box.appendChild(P.renderPlanned(match.planned));
-    box.hidden = false;
-  }
-
-  function renderNoMatch(q) {
-    var box = document.getElementById("result");
-    box.textContent = "";
-    box.appendChild(el("p", { className: "answer", text: gettext("未找到匹配的地址。") }));
-    box.appendChild(el("p", { className: "muted", text: gettext("您仍可填写地址报修。") }));
-    var btn = reportButton(gettext("我要报修"), "btn-primary");
-    btn.dataset.location = q;
-    box.appendChild(btn);
-    box.hidden = false;
-  }
-
-  function reportButton(text, cls) {
-    var btn = el("button", { type: "button", className: "btn " + cls, text: text });
-    btn.addEventListener("click", function () { openReport(btn.dataset.location); });
-    return btn;
-  }
-
-  function bindSearch() {
-    var form = document.getElementById("search-form");
-    var input = document.getElementById("search-input");
-    input.addEventListener("input", function () {
-      clearTimeout(search.timer);
-      var q = input.value.trim();
-      if (q.length < 2) { hideSuggestions(); setSearchStatus(""); return; }
-      search.timer = setTimeout(function () { runLookup(q, false); }, SEARCH_DEBOUNCE_MS);
-    });
-    input.addEventListener("keydown", function (e) {
-      var list = document.getElementById("search-suggestions");
-      var items = list.querySelectorAll("li");
-      if (list.hidden || !items.length) return;
-      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        e.preventDefault();
-        search.active = (search.active + (e.key === "ArrowDown" ? 1 : -1) + items.length) % items.length;
-        items.forEach(function (li, i) { li.setAttribute("aria-selected", String(i === search.active)); });
-        input.setAttribute("aria-activedescendant", items[search.active].id);
-      } else if (e.key === "Enter" && search.active >= 0) {
-        e.preventDefault();
-        chooseMatch(search.matches[search.active]);
-      } else if (e.key === "Escape") {
-        hideSuggestions();
-      }
-    });
-    input.addEventListener("blur", function () { setTimeout(hideSuggestions, 150); });
-    form.addEventListener("submit", function (e) {
-      e.preventDefault();
-      clearTimeout(search.timer);
-      var q = input.value.trim();
-      if (q.length < 2) { setSearchStatus(gettext("请至少输入 2 个字。"), true); return; }
-      runLookup(q, true);
-    });
-  }
-
-  // --- report form --------------------------------------------------------------------------------
-
-  var FIELD_FOR = {
-    phone: "phone", symptom: "symptom", description: "description",
-    address: "location", account_no: "location", lat: "location", lng: "location", location: "location"
-  };
-
-  function dialog() { return document.getElementById("report-dialog"); }
-
-  function openReport(location) {
-    var d = dialog();
-    resetReport();
-    var input = document.getElementById("report-location");
-    if (location) input.value = location;
-    else if (state.selected) input.value = state.selected.address || "";
-    if (typeof d.showModal === "function") d.showModal(); else d.setAttribute("open", "");
-    document.getElementById("report-phone").focus();
-  }
-
-  function closeReport() {
-    var d = dialog();
-    if (typeof d.close === "function") d.close(); else d.removeAttribute("open");
-  }
-
-  function resetReport() {
-    state.reportKey = null;
-    state.reportPoint = null;
-    document.getElementById("report-form").hidden = false;
-    document.getElementById("report-done").hidden = true;
-    document.getElementById("report-location-note").hidden = true;
-    clearErrors();
-  }
-
-  function clearErrors() {
-    document.querySelectorAll("#report-form .field-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
-    document.querySelectorAll("#report-form [aria-invalid]").forEach(function (n) { n.removeAttribute("aria-invalid"); });
-    document.querySelectorAll("#report-form .field.has-error").forEach(function (n) { n.classList.remove("has-error"); });
-    var top = document.getElementById("report-form-error");
-    top.hidden = true;
-    top.textContent = "";
-  }
-
-  function showFieldError(field, message) {
-    var p = document.getElementById("report-" + field + "-error");
-    if (!p) { showFormError(message); return; }
-    p.textContent = message;
-    p.hidden = false;
-    var wrap = document.querySelector('#report-form [data-field="' + field + '"]');
-    if (wrap) wrap.classList.add("has-error");
-    var input = document.getElementById("report-" + field);
-    if (input) input.setAttribute("aria-invalid", "true");
-  }
-
-  function showFormError(message) {
-    var top = document.getElementById("report-form-error");
-    top.textContent = message;
-    top.hidden = false;
-  }
-
-  function validateReport(body) {
-    var ok = true;
-    if (!body.phone) {
-      showFieldError("phone", gettext("请填写联系电话。"));
-      ok = false;
-    } else if (!P.isValidPhone(body.phone)) {
-      showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
-      ok = false;
-    }
-    if (!body.symptom) {
-      showFieldError("symptom", gettext("请选择故障现象。"));
-      ok = false;
-    }
-    if (!body.address && !body.account_no && body.lat === undefined) {
-      showFieldError("location", gettext("请填写地址或户号，或使用当前位置。"));
-      ok = false;
-    }
-    return ok;
-  }
-
-  function reportBody() {
-    var form = document.getElementById("report-form");
-    var symptom = form.querySelector('input[name="symptom"]:checked');
-    var body = {
-      symptom: symptom ? symptom.value : "",
-      phone: document.getElementById("report-phone").value.replace(/\s+/g, ""),
-      channel: "web"
-    };
-    var description = document.getElementById("report-description").value.trim();
-    if (description) body.description = description;
-    // The contract takes exactly one way to locate the premise.
-    var location = document.getElementById("report-location").value.trim();
-    if (state.reportPoint) {
-      body.lat = state.reportPoint.lat;
-      body.lng = state.reportPoint.lng;
-    } else if (/^\d{6,20}$/.test(location)) {
-      body.account_no = location;
-    } else if (location) {
-      body.address = location;
-    }
-    return body;
-  }
-
-  function submitReport(e) {
-    e.preventDefault();
-    clearErrors();
-    var body = reportBody();
-    if (!validateReport(body)) return;
-    // One key per submission: a retry after a lost answer reuses it and cannot file twice.
-    state.reportKey = state.reportKey || P.newKey();
-    var button = document.getElementById("report-submit");
-    button.disabled = true;
-    button.classList.add("busy");
-    var csrf = document.querySelector('#report-form input[name="csrfmiddlewaretoken"]');
-    P.api.createReport(body, state.reportKey, csrf ? csrf.value : "").then(function (res) {
-      button.disabled = false;
-      button.classList.remove("busy");
-      if (res.ok) {
-        showReportDone(res.data || {});
-        return;
-      }
-      if (res.status === 400 || res.status === 422) {
-        // The answer was a refusal: a corrected form is a new submission with a new key.
-        state.reportKey = null;
-        var fields = res.error.fields || {};
-        var shown = false;
-        Object.keys(fields).forEach(function (name) {
-          var messages = [].concat(fields[name]).join(" ");
-          var target = FIELD_FOR[name];
-          if (target) { showFieldError(target, messages); shown = true; }
-          else { showFormError(messages); shown = true; }
-        });
-        if (!shown) showFormError(res.error.message);
-      } else {
-        showFormError(res.error.message);
-      }
-    });
-  }
-
-  function showReportDone(data) {
-    state.reportKey = null;
-    document.getElementById("report-form").hidden = true;
-    document.getElementById("report-done").hidden = false;
-    document.getElementById("report-reference").textContent = data.reference || "";
-    document.getElementById("report-message").textContent = data.message || P.label("reportStatus", data.status) || "";
-    var outageBox = document.getElementById("report-outage");
-    outageBox.textContent = "";
-    if (data.outage) {
-      outageBox.appendChild(el("p", { className: "answer answer-out", text: gettext("您所在区域的停电已在处理中：") }));
-      outageBox.appendChild(P.renderOutage(data.outage));
-    }
-    document.getElementById("report-track-link").href = config.trackUrl + encodeURIComponent(data.reference || "");
-    document.getElementById("report-done").querySelector("button[data-close-report]").focus();
-  }
-
-  function bindReport() {
-    document.querySelectorAll("[data-open-report]").forEach(function (b) {
-      b.addEventListener("click", function () { openReport(); });
-    });
-    document.querySelectorAll("[data-close-report]").forEach(function (b) {
-      b.addEventListener("click", closeReport);
-    });
-    document.getElementById("report-form").addEventListener("submit", submitReport);
-    var phone = document.getElementById("report-phone");
-    phone.addEventListener("blur", function () {
-      var v = phone.value.replace(/\s+/g, "");
-      var err = document.getElementById("report-phone-error");
-      if (v && !P.isValidPhone(v)) showFieldError("phone", gettext("请输入有效的手机号码（11 位）或带区号的固定电话。"));
-      else if (!err.hidden && P.isValidPhone(v)) {
-        err.hidden = true;
-        phone.removeAttribute("aria-invalid");
-        document.querySelector('#report-form [data-field="phone"]').classList.remove("has-error");
-      }
-    });
-    document.querySelectorAll('#report-form input[name="symptom"]').forEach(function (r) {
-      r.addEventListener("change", function () {
-        document.getElementById("danger-note").hidden = !(r.checked && (r.value === "sparks" || r.value === "wire_down"));
-      });
-    });
-    document.getElementById("report-location").addEventListener("input", function () {
-      state.reportPoint = null;
-      document.getElementById("report-location-note").hidden = true;
-    });
-    var geo = document.getElementById("report-geolocate");
-    if (!navigator.geolocation) geo.hidden = true;
-    geo.addEventListener("click", function () {
-      var note = document.getElementById("report-location-note");
-      note.hidden = false;
-      note.textContent = gettext("正在获取位置…");
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        // The Geolocation API gives WGS-84, as the API expects.
-        state.reportPoint = {
-          lat: Math.round(pos.coords.latitude * 1e6) / 1e6,
-          lng: Math.round(pos.coords.longitude * 1e6) / 1e6
-        };
-        note.textContent = interpolate(gettext("将使用当前位置（%(lat)s, %(lng)s）"),
-          { lat: state.reportPoint.lat.toFixed(5), lng: state.reportPoint.lng.toFixed(5) }, true);
-      }, function () {
-        note.textContent = gettext("无法获取位置，请填写地址。");
-      }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
-    });
-  }
-
   // --- map motion ---------------------------------------------------------------------------------
   // <html data-map-state> is "moving" from Leaflet's movestart (zoom animations included) to its
   // moveend, then "idle"; <html data-outage-layer> says whether the outages are drawn as
@@ -673,7 +311,8 @@
   function redrawAll() {
     drawDistricts();
     renderOutages();
-    if (state.selected) showMatchOnMap(state.selected);
+    global.OutageMapExtras.drawPlanned();
+    if (global.OutageMapSearch) global.OutageMapSearch.redraw();
   }
 
   function init(map) {
@@ -687,15 +326,22 @@
     map.createPane("outageMarkers").style.zIndex = 610;
     map.createPane("markers").style.zIndex = 640;
     map.on("zoomend", renderOutages);
+    map.createPane("planned").style.zIndex = 415;
+    global.OutageMapExtras.attach(map);
     poll().then(function () {
       // Ready once the snapshot is drawn and the first fit to the city has finished.
-      whenIdle(function () { document.documentElement.dataset.mapReady = "1"; });
+      whenIdle(function () {
+        document.documentElement.dataset.mapReady = "1";
+        global.OutageMapExtras.onReady();
+      });
       schedulePoll();
     });
   }
 
-  bindSearch();
-  bindReport();
 
-  global.OutageMap = { init: init, state: state, poll: poll };
+  global.OutageMap = {
+    init: init, state: state, poll: poll, whenIdle: whenIdle, toDisplay: toDisplay,
+    geoJsonToDisplay: geoJsonToDisplay, categoryColor: categoryColor, districtName: districtName,
+    renderOutages: renderOutages, cssVar: cssVar
+  };
 })(window);

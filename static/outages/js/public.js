@@ -192,8 +192,9 @@
   }
 
   var api = {
-    lookup: function (q, signal) {
-      return request(config.api.lookup + "?q=" + encodeURIComponent(q), { signal: signal });
+    lookup: function (q, signal, limit) {
+      var url = config.api.lookup + "?q=" + encodeURIComponent(q) + (limit ? "&limit=" + limit : "");
+      return request(url, { signal: signal });
     },
     createReport: function (body, idempotencyKey, csrfToken) {
       return request(config.api.reports, {
