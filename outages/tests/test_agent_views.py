@@ -85,7 +85,7 @@ def test_agents_dispatchers_and_supervisors_may_use_it(client, request, user):
 def test_find_the_caller_by_phone_account_or_address(client, hotline_agent, network, how):
     sp = network.sps["T3"][1]
     client.force_login(hotline_agent)
-    response = client.get(URL, {"q": getattr(sp, how)})
+    response = client.get(URL, {"q": getattr(sp, how)}, follow=True)
     assert response.status_code == 200
     hits = response.context["hits"]
     assert sp.pk in [h.service_point.pk for h in hits]
