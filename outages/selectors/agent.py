@@ -20,6 +20,7 @@ from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core.dates import when
 from dispatch_center.core.exceptions import NotFound
 from dispatch_center.core.i18n import is_english, local_name
 from grids.models import ServicePoint
@@ -194,16 +195,21 @@ def agent_overview(*, agent_id: int, limit: int = 8) -> AgentOverview:
 
 def _when(value: datetime) -> str:
     local = timezone.localtime(value)
-    english = is_english()
     if local.date() == timezone.localdate():
         return _("今天 %(time)s") % {"time": f"{local:%H:%M}"}
-    if english:
-        return local.strftime("%d %b %H:%M").lstrip("0")
-    return f"{local.month}月{local.day}日{local:%H:%M}"
+    return when(local).replace(" ", "" if not is_english() else " ")
 
 
 def _name(obj: Any) -> str:
     return local_name(obj)
+
+
+def _in_sentence(name: str) -> str:
+    """A name inside an English sentence: "Cable fault" → "cable fault" (acronyms such as
+    "MV feeder" or "10 kV" stay as they are). Chinese is left alone."""
+    if not is_english() or len(name) < 2 or not name[0].isupper() or name[1].isupper():
+        return name
+    return name[0].lower() + name[1:]
 
 
 def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = None) -> str:
@@ -215,9 +221,9 @@ def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = Non
     """
     planned = outage.planned_start_at is not None
     if outage.cause is not None:
-        head = _("您好，您所在区域因%(cause)s停电") % {"cause": _name(outage.cause)}
+        head = _("您好，您所在区域因%(cause)s停电") % {"cause": _in_sentence(_name(outage.cause))}
     elif planned:
-        head = _("您好，您所在区域因%(work)s停电") % {"work": _name(outage.type)}
+        head = _("您好，您所在区域因%(work)s停电") % {"work": _in_sentence(_name(outage.type))}
     else:
         head = _("您好，您所在区域发生停电，原因正在查明")
     parts = [head]

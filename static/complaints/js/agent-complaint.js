@@ -39,7 +39,7 @@
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (risk) {
       riskBox.textContent = "";
       if (!risk) return;
-      riskBox.appendChild(el("strong", {}, gettext("投诉升级风险") + "："));
+      riskBox.appendChild(el("strong", {}, gettext("投诉升级风险") + gettext("：")));
       riskBox.appendChild(el("span", { "class": "risk-chip risk-" + risk.risk, id: "complaint-risk-level", "data-risk": risk.risk }, risk.risk_label));
       risk.flags.forEach(function (f) { riskBox.appendChild(el("span", { "class": "risk-chip" }, f.label)); });
       if (risk.open_complaints.length) {
