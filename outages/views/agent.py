@@ -58,7 +58,9 @@ class CallForm(forms.Form):
     service_point = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     kind = forms.ChoiceField(
         label=gettext_lazy("来电类型"),
-        choices=CallLog.Kind.choices,
+        # A complaint is registered through the complaint form on the page (agent-complaint.js
+        # adds its radio button and logs its call through the API), not through this form.
+        choices=[c for c in CallLog.Kind.choices if c[0] != CallLog.Kind.COMPLAINT],
         initial=CallLog.Kind.FAULT,
         widget=forms.RadioSelect,
     )

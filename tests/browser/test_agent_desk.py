@@ -94,6 +94,10 @@ def test_the_slash_shortcut_never_types_a_slash_into_the_search_box(desktop_page
     page = desktop_page.page
     desktop_page.goto(f"/agent/?q={caller.account_no}&sp={caller.pk}")
     box = page.locator("#agent-q")
+    # (The complaint is one call type among three, offered once)
+    page.locator("#kind-complaint").wait_for(state="attached")
+    assert page.locator("input[name=kind]").count() == 3
+    assert page.locator("input[name=kind][value=complaint]").count() == 1
     # The search box has focus on arrival (autofocus): "/" selects, it does not type
     assert page.evaluate("document.activeElement.id") == "agent-q"
     page.keyboard.press("/")
@@ -146,3 +150,20 @@ def test_the_agent_records_a_return_visit_on_a_closed_order(desktop_page, desk):
     assert "等了太久" in done.inner_text()
     assert page.locator(f"#return-visits [data-order='{order.pk}'] form").count() == 0
     assert desktop_page.console_errors == []
+
+
+def test_the_desk_fits_a_phone_in_english(phone_page, desk):
+    _network, caller, agent = desk
+    page = phone_page.page
+    _login(phone_page, agent.username, "/accounts/login/?next=/agent/")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
+    phone_page.goto(f"/agent/?q={caller.account_no}&sp={caller.pk}")
+    page.locator("#customer").wait_for()
+    phone_page.wait_for_paint()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert (
+        page.locator(".topbar .topbar-right").bounding_box()["x"]
+        + page.locator(".topbar .topbar-right").bounding_box()["width"]
+        <= 390
+    )
