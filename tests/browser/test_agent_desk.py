@@ -153,11 +153,30 @@ def test_the_agent_records_a_return_visit_on_a_closed_order(desktop_page, desk):
 
 
 def test_the_desk_fits_a_phone_in_english(phone_page, desk):
-    _network, caller, agent = desk
+    from outages.models import Outage
+    from outages.services import outage_create
+    from outages.tests.factories import outage_cause, outage_type
+
+    network, caller, agent = desk
+    for code in ("S1", "FU"):  # two outages in the start page's table
+        outage_create(
+            type=outage_type("fault_mv_feeder"),
+            device=network[code],
+            source=Outage.Source.DISPATCHER,
+            actor=None,
+            status=Outage.Status.CONFIRMED,
+            cause=outage_cause("cable_fault"),
+            etr=timezone.now() + timedelta(hours=2),
+        )
     page = phone_page.page
     _login(phone_page, agent.username, "/accounts/login/?next=/agent/")
     with page.expect_navigation():
         page.select_option("select[name=language]", "en")
+    # The start page (its table of current outages scrolls within its card)
+    assert page.locator("#active-outages tbody tr").count() == 2
+    phone_page.wait_for_paint()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The caller's premise
     phone_page.goto(f"/agent/?q={caller.account_no}&sp={caller.pk}")
     page.locator("#customer").wait_for()
     phone_page.wait_for_paint()
