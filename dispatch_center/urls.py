@@ -8,6 +8,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from workorders import agent_views as workorder_agent_views
+
 from . import views
 
 urlpatterns = [
@@ -15,7 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.RoleLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -32,6 +34,12 @@ urlpatterns = [
     path("complaints/", include("complaints.urls")),
     # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
     # snapshot files) and the hotline agent's page (/agent/).
+    # The agent page's return visit on a closed order (served by workorders).
+    path(
+        "agent/return-visits",
+        workorder_agent_views.return_visit_create,
+        name="agent-return-visit",
+    ),
     path("", include("outages.urls")),
 ]
 if settings.DEBUG:

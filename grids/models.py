@@ -386,6 +386,8 @@ class ServicePoint(TimeStampedModel):
         indexes = [
             # The intake's nearest-premise look-up (grids.selectors.service_point_nearest).
             models.Index(fields=["lat", "lng"], name="grids_sp_lat_lng_idx"),
+            # The hotline agent finds a caller by name (equality and prefix).
+            models.Index(fields=["customer_name"], name="grids_sp_customer_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,6 +16,7 @@ from workorders.models import (
     CrewPoolStats,
     DispatchDecision,
     PoolPolicy,
+    SatisfactionVisit,
     SlaPolicy,
     WorkOrder,
     WorkOrderEvent,
@@ -112,3 +113,12 @@ class CrewLocationAdmin(ReadOnlyAdmin):
     list_select_related = ("crew",)
     search_fields = ("crew__code",)
     raw_id_fields = ("crew",)
+
+
+@admin.register(SatisfactionVisit)
+class SatisfactionVisitAdmin(ReadOnlyAdmin):
+    list_display = ("order", "service_point", "satisfied", "agent", "at")
+    list_filter = ("satisfied",)
+    list_select_related = ("order", "service_point", "agent")
+    search_fields = ("order__id", "service_point__account_no")
+    raw_id_fields = ("order", "service_point", "agent")

@@ -90,3 +90,8 @@ class WorkordersConfig(AppConfig):
             progress=outage_progress.progress_for_outage,
         )
         public_crew.register(outage_progress.public_crew_for_outage)
+        # The agent's page: a premise's closed orders and their return visits.
+        from outages.providers import return_visits
+        from workorders.selectors.satisfaction import closed_orders_for_service_point
+
+        return_visits.register(closed_orders_for_service_point)

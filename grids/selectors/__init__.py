@@ -6,6 +6,7 @@ from .search import SearchHit, service_point_search
 from .service_points import (
     service_point_for_account,
     service_point_nearest,
+    service_points_by_customer_name,
     service_points_with_address,
 )
 from .topology import (
@@ -29,6 +30,7 @@ __all__ = [
     "service_point_nearest",
     "service_point_search",
     "service_point_upstream_path",
+    "service_points_by_customer_name",
     "service_points_with_address",
     "skill_get_by_code",
 ]

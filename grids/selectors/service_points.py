@@ -138,3 +138,20 @@ def _col(name: str, model: type[ServicePoint] | type[District] = ServicePoint) -
 
 def _table(model: type[ServicePoint] | type[District]) -> str:
     return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def service_points_by_customer_name(*, name: str, limit: int = 10) -> list[ServicePoint]:
+    """Service points whose customer is called ``name`` exactly, then those whose name starts
+    with it (at most ``limit``, by account number within each tier). Read-only, two
+    index-backed statements at most (``grids_sp_customer_name_idx``)."""
+    name = (name or "").strip()
+    if len(name) < 2:
+        return []
+    qs = ServicePoint.objects.select_related("district", "transformer").order_by("account_no")
+    found = list(qs.filter(customer_name=name)[:limit])
+    if len(found) < limit:
+        seen = [sp.pk for sp in found]
+        found += list(
+            qs.filter(customer_name__startswith=name).exclude(pk__in=seen)[: limit - len(found)]
+        )
+    return found

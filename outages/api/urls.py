@@ -6,7 +6,7 @@ API.md); the staff paths by the staff clients.
 
 from django.urls import path
 
-from outages.api import public, reports, scada, staff, subscriptions
+from outages.api import calls, public, reports, scada, staff, subscriptions
 
 urlpatterns = [
     # Staff: the outage information pool (outages.api.staff).
@@ -63,6 +63,8 @@ urlpatterns = [
         reports.ReportResolveApi.as_view(),
         name="report-resolve",
     ),
+    # Staff: the hotline call log (outages.api.calls).
+    path("calls", calls.CallCreateApi.as_view(), name="call-create"),
     # The SCADA/DMS gateway (outages.api.scada).
     path("scada/events", scada.ScadaEventApi.as_view(), name="scada-events"),
 ]

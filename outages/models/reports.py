@@ -178,8 +178,10 @@ class CallLog(TimeStampedModel):
     class Kind(models.TextChoices):
         FAULT = "fault", _("故障报修")
         ENQUIRY = "enquiry", _("停电咨询")
+        # The complaint itself lives in the complaints app; this row keeps the call.
+        COMPLAINT = "complaint", _("投诉")
 
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=9, choices=Kind.choices)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -5,7 +5,9 @@
 agent needs about one of them in a bounded number of queries: the premise and its network
 (transformer, feeder), the outage that has it out now with its timeline, the repair order's
 progress and crew ETA (from the work-orders app through ``outages.providers.work_progress``),
-planned outages, earlier reports and calls. ``caller_script`` is the sentence the agent reads out.
+planned outages, earlier reports and calls, and the recently closed orders to call the
+customer back about (``outages.providers.return_visits``). ``caller_script`` is the sentence
+the agent reads out.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from django.db.models import Count, F, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dispatch_center.core.dates import when
 from dispatch_center.core.exceptions import NotFound
 from dispatch_center.core.i18n import is_english, local_name
 from grids.models import ServicePoint
-from grids.selectors import service_point_search
+from grids.selectors import service_point_search, service_points_by_customer_name
 from outages.models import CallLog, EtrChange, Outage, OutageEvent, TroubleReport
-from outages.providers import work_progress
+from outages.providers import return_visits, work_progress
 from outages.selectors import outage_for_service_point, planned_outages_for_service_point
 
 SEARCH_LIMIT = 10
@@ -53,21 +56,32 @@ class CallerHit:
 
 
 def agent_caller_search(*, q: str) -> list[CallerHit]:
-    """Service points matching an account number, a phone or an address fragment, best
-    first, each with the id of the outage that has it out now (or None)."""
+    """Service points matching the customer's name, an account number, a phone or an address
+    fragment, best first, each with the id of the outage that has it out now (or None).
+
+    A fragment without digits is tried as a name first (exact, then prefix): those hits rank
+    above address matches, which follow without repeating them.
+    """
     q = (q or "").strip()
     if len(q) < 2:
         return []
-    hits = service_point_search(q=q, limit=SEARCH_LIMIT)
-    ids = [h.service_point.pk for h in hits]
+    by_name: list[ServicePoint] = []
+    if not any(ch.isdigit() for ch in q):
+        by_name = service_points_by_customer_name(name=q, limit=SEARCH_LIMIT)
+    named = {sp.pk for sp in by_name}
+    hits = [
+        h for h in service_point_search(q=q, limit=SEARCH_LIMIT) if h.service_point.pk not in named
+    ]
+    ids = [h.service_point.pk for h in hits[: SEARCH_LIMIT - len(by_name)]]
     loaded = ServicePoint.objects.select_related("district", "transformer").in_bulk(ids)
-    return [
-        CallerHit(
-            service_point=loaded.get(h.service_point.pk, h.service_point),
-            score=h.score,
-            outage_id=_out_in(h.service_point.pk),
-        )
+    found = [(sp, 1.0 if sp.customer_name == q else 0.95) for sp in by_name]
+    found += [
+        (loaded.get(h.service_point.pk, h.service_point), h.score)
         for h in hits
+        if h.service_point.pk in loaded
+    ]
+    return [
+        CallerHit(service_point=sp, score=score, outage_id=_out_in(sp.pk)) for sp, score in found
     ]
 
 
@@ -88,6 +102,7 @@ class CustomerContext:
     planned: list[Outage] = field(default_factory=list)
     reports: list[TroubleReport] = field(default_factory=list)
     calls: list[CallLog] = field(default_factory=list)
+    closed_orders: list[return_visits.ClosedOrder] = field(default_factory=list)
     script: str = ""
 
 
@@ -141,6 +156,7 @@ def agent_customer_context(*, service_point_id: int) -> CustomerContext:
         .select_related("agent", "report")
         .order_by("-at", "-pk")[:HISTORY_LIMIT]
     )
+    context.closed_orders = return_visits.closed_orders_for_service_point(sp.pk)
     return context
 
 
@@ -179,16 +195,21 @@ def agent_overview(*, agent_id: int, limit: int = 8) -> AgentOverview:
 
 def _when(value: datetime) -> str:
     local = timezone.localtime(value)
-    english = is_english()
     if local.date() == timezone.localdate():
         return _("今天 %(time)s") % {"time": f"{local:%H:%M}"}
-    if english:
-        return local.strftime("%d %b %H:%M").lstrip("0")
-    return f"{local.month}月{local.day}日{local:%H:%M}"
+    return when(local).replace(" ", "" if not is_english() else " ")
 
 
 def _name(obj: Any) -> str:
     return local_name(obj)
+
+
+def _in_sentence(name: str) -> str:
+    """A name inside an English sentence: "Cable fault" → "cable fault" (acronyms such as
+    "MV feeder" or "10 kV" stay as they are). Chinese is left alone."""
+    if not is_english() or len(name) < 2 or not name[0].isupper() or name[1].isupper():
+        return name
+    return name[0].lower() + name[1:]
 
 
 def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = None) -> str:
@@ -200,9 +221,9 @@ def caller_script(*, outage: Outage, work: work_progress.OutageWork | None = Non
     """
     planned = outage.planned_start_at is not None
     if outage.cause is not None:
-        head = _("您好，您所在区域因%(cause)s停电") % {"cause": _name(outage.cause)}
+        head = _("您好，您所在区域因%(cause)s停电") % {"cause": _in_sentence(_name(outage.cause))}
     elif planned:
-        head = _("您好，您所在区域因%(work)s停电") % {"work": _name(outage.type)}
+        head = _("您好，您所在区域因%(work)s停电") % {"work": _in_sentence(_name(outage.type))}
     else:
         head = _("您好，您所在区域发生停电，原因正在查明")
     parts = [head]

@@ -1,4 +1,5 @@
-"""Recording a hotline call in one step: a fault report (through the intake) or an enquiry."""
+"""Recording a hotline call in one step: a fault report (through the intake), an enquiry, or
+the call in which a complaint was registered (the complaint itself: the complaints app)."""
 
 from __future__ import annotations
 
@@ -41,12 +42,16 @@ def call_record(
     caller_phone: str,
     symptom: str = TroubleReport.Symptom.NO_POWER,
     note: str = "",
+    handling_seconds: int | None = None,
 ) -> CallResult:
     """Record one call about ``service_point``: ``fault`` files a hotline trouble report
     through ``report_submit`` (so the intake's merge rules apply: a premise inside a known
     outage is merged into it, no second order), ``enquiry`` only logs the call. Either way a
     ``CallLog`` row keeps what the caller was told: the agent's sentence (cause, crew, ETR)
-    when an outage is known, else the intake's answer or "no known outage".
+    when an outage is known, else the intake's answer or "no known outage". ``complaint``
+    logs the call of a complaint registered through the complaints app (its reference in
+    ``note``). ``handling_seconds`` is what the agent's page measured from finding the caller
+    to recording the call (None when the client does not measure it; never negative).
 
     Not one transaction: ``report_submit`` commits the report first on purpose (a call must
     never be lost to a later failure); the log row is then written in its own.
@@ -55,6 +60,9 @@ def call_record(
         raise DomainError(
             _("请选择来电类型。"), code="invalid", fields={"kind": [_("无效的类型。")]}
         )
+    if handling_seconds is not None and handling_seconds < 0:
+        message = _("处理时长不能为负数。")
+        raise DomainError(message, code="invalid", fields={"handling_seconds": [message]})
     report: TroubleReport | None = None
     if kind == CallLog.Kind.FAULT:
         if symptom not in TroubleReport.Symptom.values:
@@ -81,6 +89,8 @@ def call_record(
         told = caller_script(outage=outage, work=work_progress.progress_for_outage(outage.pk))
     elif report is not None:
         told = report_message(report)
+    elif kind == CallLog.Kind.COMPLAINT:
+        told = _("您的投诉已登记，我们会按承诺时限与您联系并答复处理结果。")
     else:
         told = _("您好，系统显示您所在区域目前没有已知停电。如家中无电，我们可以为您登记报修。")
     with transaction.atomic():
@@ -93,6 +103,7 @@ def call_record(
             report=report,
             note=note,
             told=told,
+            handling_seconds=handling_seconds,
             at=timezone.now(),
         )
         call.full_clean()

@@ -85,7 +85,7 @@ def test_agents_dispatchers_and_supervisors_may_use_it(client, request, user):
 def test_find_the_caller_by_phone_account_or_address(client, hotline_agent, network, how):
     sp = network.sps["T3"][1]
     client.force_login(hotline_agent)
-    response = client.get(URL, {"q": getattr(sp, how)})
+    response = client.get(URL, {"q": getattr(sp, how)}, follow=True)
     assert response.status_code == 200
     hits = response.context["hits"]
     assert sp.pk in [h.service_point.pk for h in hits]
@@ -241,8 +241,11 @@ def test_caller_script_in_english(network):
             outage=outage,
             work={"crew_status": "on_site"},  # type: ignore[arg-type]
         )
+    # The cause reads as part of the sentence: "Cable fault" → "cable fault"
+    name = outage.cause.name_en
+    cause_in_sentence = name[0].lower() + name[1:] if not name[1:2].isupper() else name
     assert text == (
-        f"Hello, the power in your area is off because of: {outage.cause.name_en}, "
+        f"Hello, the power in your area is off (cause: {cause_in_sentence}), "
         "the repair crew has arrived on site and is repairing, "
         "the restoration time is being assessed, thank you for your patience."
     )

@@ -1,6 +1,7 @@
 """The hotline agent's page (95598 seat): find the caller, see the outage, record the call.
 
-- ``GET /agent/?q=`` — search by account number, phone or address; ``&sp=<id>`` opens one
+- ``GET /agent/?q=`` — search by customer name, account number, phone or address (a single
+  hit opens at once); ``&sp=<id>`` opens one
   premise: the customer and the network, the outage that has them out with its timeline, the
   repair order's progress and crew ETA, planned outages, earlier reports and calls, and —
   when the outage is known — the sentence to tell the caller.
@@ -57,7 +58,9 @@ class CallForm(forms.Form):
     service_point = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     kind = forms.ChoiceField(
         label=gettext_lazy("来电类型"),
-        choices=CallLog.Kind.choices,
+        # A complaint is registered through the complaint form on the page (agent-complaint.js
+        # adds its radio button and logs its call through the API), not through this form.
+        choices=[c for c in CallLog.Kind.choices if c[0] != CallLog.Kind.COMPLAINT],
         initial=CallLog.Kind.FAULT,
         widget=forms.RadioSelect,
     )
@@ -73,6 +76,10 @@ class CallForm(forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # Measured by agent.js from the caller being found to the form being sent.
+    handling_seconds = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=86_400
     )
 
     def clean_caller_phone(self) -> str:
@@ -127,8 +134,13 @@ def _page_context(request: HttpRequest, form: CallForm | None = None) -> dict[st
 @require_http_methods(["GET"])
 @agent_required
 def agent_home(request: HttpRequest) -> HttpResponse:
-    """The agent's page: search, the selected premise, the call form."""
-    return render(request, "outages/agent.html", _page_context(request))
+    """The agent's page: search, the selected premise, the call form. A search with a
+    single hit opens that premise at once."""
+    context = _page_context(request)
+    if context["searched"] and len(context["hits"]) == 1 and not request.GET.get("sp"):
+        query = {"q": context["q"], "sp": context["hits"][0].service_point.pk}
+        return HttpResponseRedirect(f"{reverse('agent-home')}?{urlencode(query)}")
+    return render(request, "outages/agent.html", context)
 
 
 @require_POST
@@ -151,6 +163,7 @@ def agent_call_create(request: HttpRequest) -> HttpResponse:
                 caller_phone=data["caller_phone"],
                 symptom=data.get("symptom") or TroubleReport.Symptom.NO_POWER,
                 note=data.get("note") or "",
+                handling_seconds=data.get("handling_seconds"),
             )
         except DomainError as exc:
             for name, errors in (exc.fields or {}).items():

@@ -130,7 +130,7 @@ def test_agent_page_in_english(desktop_page, agent_world):
     assert (
         page.locator("#script-text")
         .inner_text()
-        .startswith("Hello, the power in your area is off because of: Cable fault")
+        .startswith("Hello, the power in your area is off (cause: cable fault)")
     )
     desktop_page.screenshot("english", full_page=False)
     assert desktop_page.console_errors == []

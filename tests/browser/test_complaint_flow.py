@@ -77,6 +77,13 @@ def test_agent_raises_a_complaint_and_the_investigator_closes_it(browser, live_s
     page.wait_for_function(
         "document.getElementById('complaint-risk-level').dataset.risk === 'high'"
     )
+    # And the call is in the call log as a complaint, with its handling time
+    page.wait_for_selector("#complaint-result[data-call-logged='1']", state="attached")
+    from outages.models import CallLog
+
+    call = CallLog.objects.get(kind="complaint")
+    assert (call.service_point_id, call.note, call.agent_id) == (caller.pk, reference, agent.pk)
+    assert call.handling_seconds is not None
     context.close()
 
     # When the investigator works it on the desk

@@ -17,6 +17,7 @@ from .decisions import DispatchDecision, DispatchRefusal, WorkOrderEvent
 from .field import CrewActionRecord, CrewLocation, ReturnVisit, WorkOrderPhoto, _photo_path
 from .orders import WorkOrder
 from .policies import CrewPoolStats, PoolPolicy, SlaPolicy
+from .satisfaction import SatisfactionVisit
 
 __all__ = [
     "CrewActionRecord",
@@ -26,6 +27,7 @@ __all__ = [
     "DispatchRefusal",
     "PoolPolicy",
     "ReturnVisit",
+    "SatisfactionVisit",
     "SlaPolicy",
     "WorkOrder",
     "WorkOrderEvent",

@@ -4,6 +4,7 @@
 - ``lifecycle``: ``work_order_transition`` (the only status change), cancel, merge, close,
   reactions to outage cancellation and restoration.
 - ``progress``: the crew's steps (accept, reject, depart, arrive, findings, restore, complete).
+- ``satisfaction``: the return visit on a closed order (satisfied or not).
 - ``visits``: the return visit (reopening the work), the console's outage actions (ETR,
   confirm) through ``outages.services``.
 - ``dispatch``: automatic dispatch (direct, pre-emption), manual assignment, re-dispatch,
@@ -59,10 +60,12 @@ from .progress import (
     work_order_restore,
 )
 from .raising import work_order_create, work_order_raise_for_outage, work_order_raise_for_report
+from .satisfaction import work_order_satisfaction_record
 from .sla import work_order_sla_check
 from .visits import work_order_confirm_outage, work_order_return_visit, work_order_set_outage_etr
 
 __all__ = [
+    "work_order_satisfaction_record",
     "ACTIONS_BY_STATUS",
     "CREW_ACTIONS",
     "CrewAction",

@@ -39,7 +39,7 @@
     }).then(function (r) { return r.ok ? r.json() : null; }).then(function (risk) {
       riskBox.textContent = "";
       if (!risk) return;
-      riskBox.appendChild(el("strong", {}, gettext("投诉升级风险") + "："));
+      riskBox.appendChild(el("strong", {}, gettext("投诉升级风险") + gettext("：")));
       riskBox.appendChild(el("span", { "class": "risk-chip risk-" + risk.risk, id: "complaint-risk-level", "data-risk": risk.risk }, risk.risk_label));
       risk.flags.forEach(function (f) { riskBox.appendChild(el("span", { "class": "risk-chip" }, f.label)); });
       if (risk.open_complaints.length) {
@@ -121,12 +121,30 @@
       result.appendChild(desk);
       result.hidden = false;
       showRisk();
+      logCall(c.reference);
     }).catch(function () {
       submit.disabled = false;
       error.textContent = gettext("网络异常，请重试。");
       error.hidden = false;
     });
   });
+
+  // The complaint's call goes into the call log too (kind "complaint", with the handling
+  // time agent.js measured), so the premise's call history and the agent's figures see it.
+  function logCall(reference) {
+    var seconds = global.agentHandlingSeconds ? global.agentHandlingSeconds(true) : null;
+    fetch(panel.dataset.calls, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({
+        service_point: Number(panel.dataset.sp), kind: "complaint", phone: phone.value,
+        note: reference, handling_seconds: seconds
+      })
+    }).then(function (r) {
+      if (r.ok) result.dataset.callLogged = "1";
+    });
+  }
 
   // --- the third call type in the call form ------------------------------------------------
   var callForm = document.getElementById("call-form");

@@ -16,7 +16,7 @@
       var text = fmt(t("本年度已停电 %(count)s 次（计划 %(planned)s 次）· %(level)s"), {
         count: s.count, planned: s.planned, level: LEVELS[s.level] || s.level
       }, true);
-      if (s.reasons && s.reasons.length) { text += "：" + s.reasons.join("；"); }
+      if (s.reasons && s.reasons.length) { text += t("：") + s.reasons.join(t("；")); }
       line.textContent = text;
       line.dataset.level = s.level;
       line.classList.add("level-" + s.level);
