@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grids', '0005_service_point_customer_name_index'),
+        ('grids', '0007_service_point_customer_name_index'),
         ('workorders', '0002_default_sla_and_pool_policies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

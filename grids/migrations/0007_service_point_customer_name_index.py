@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grids', '0004_device_on_closed_loop'),
+        ('grids', '0006_place_search_trigram'),
     ]
 
     operations = [
