@@ -285,34 +285,69 @@ def assess(
     Records that begin after the as-of date are ignored. ``now`` measures records still open
     (the end of the as-of date when not given).
     """
-    tz = policy.tz()
     if now is None:
-        now = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        now = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=policy.tz())
     period_start = policy.period_start(as_of)
-    raw = list(records)
-    momentary = 0
-    excluded = 0
+    kept, momentary, excluded = _kept(
+        records,
+        as_of=as_of,
+        period_start=period_start,
+        policy=policy,
+        major_event_days=major_event_days,
+        now=now,
+    )
+    merged = [m for m in merge(kept, policy=policy) if period_start <= m.day <= as_of]
+    counts, window = _counts(merged, as_of=as_of, period_start=period_start, policy=policy)
+    counts.update(momentary=momentary, records=sum(m.parts for m in merged), excluded=excluded)
+    level, reasons = _level(counts, window, policy=policy)
+    return Result(
+        level=level,
+        reasons=tuple(reasons),
+        counts=counts,
+        period_start=period_start,
+        as_of=as_of,
+        exclusions=tuple(policy.exclusions()),
+        interruptions=tuple(merged),
+    )
+
+
+def _kept(
+    records: Iterable[Record],
+    *,
+    as_of: date,
+    period_start: date,
+    policy: Policy,
+    major_event_days: frozenset[date],
+    now: datetime,
+) -> tuple[list[Record], int, int]:
+    """The records that count (rules 1 and 2), with how many were momentary (in the period)
+    and how many excluded."""
+    tz = policy.tz()
+    momentary = excluded = 0
     kept: list[Record] = []
-    for rec in raw:
-        if rec.start.astimezone(tz).date() > as_of:
+    for rec in records:
+        day = rec.start.astimezone(tz).date()
+        if day > as_of:
             continue
         if not sustained(rec, policy=policy, now=now):
-            if period_start <= rec.start.astimezone(tz).date():
+            if period_start <= day:
                 momentary += 1
             continue
         if (
-            (
-                policy.exclude_major_event_days
-                and rec.start.astimezone(tz).date() in major_event_days
-            )
+            (policy.exclude_major_event_days and day in major_event_days)
             or (policy.exclude_customer_side and rec.customer_side)
             or (policy.exclude_single_premise and rec.single_premise)
         ):
             excluded += 1
             continue
         kept.append(rec)
+    return kept, momentary, excluded
 
-    merged = [m for m in merge(kept, policy=policy) if period_start <= m.day <= as_of]
+
+def _counts(
+    merged: Sequence[Merged], *, as_of: date, period_start: date, policy: Policy
+) -> tuple[dict[str, int], tuple[date, date] | None]:
+    """The counts of the counted interruptions (rules 4 to 6), and the busiest window."""
     days = [m.day for m in merged]
     total = len(merged)
     planned = sum(1 for m in merged if m.planned)
@@ -321,18 +356,22 @@ def assess(
     for d, _n in policy.warning_recent:
         since = max(as_of - timedelta(days=d - 1), period_start)
         recent[d] = sum(1 for day in days if day >= since)
-
     counts: dict[str, int] = {
         "period": total,
         "planned": planned,
         "fault": total - planned,
         f"max_{policy.frequent_window_days}_days": window_max,
         **{f"last_{d}_days": n for d, n in recent.items()},
-        "momentary": momentary,
-        "records": sum(m.parts for m in merged),
-        "excluded": excluded,
     }
+    return counts, window
 
+
+def _level(
+    counts: dict[str, int], window: tuple[date, date] | None, *, policy: Policy
+) -> tuple[str, list[Reason]]:
+    """The level and its reasons from the counts (rules 5 and 6)."""
+    total, planned = counts["period"], counts["planned"]
+    window_max = counts[f"max_{policy.frequent_window_days}_days"]
     frequent: list[Reason] = []
     if total > policy.frequent_period_over:
         frequent.append(Reason("period_over", total, policy.frequent_period_over))
@@ -348,27 +387,17 @@ def assess(
         )
     if planned > policy.frequent_planned_over:
         frequent.append(Reason("planned_over", planned, policy.frequent_planned_over))
-    level, reasons = NORMAL, frequent
     if frequent:
-        level = FREQUENT
-    else:
-        warning: list[Reason] = []
-        if policy.warning_period_min <= total <= policy.frequent_period_over:
-            warning.append(Reason("period_band", total, policy.warning_period_min))
-        for d, n in policy.warning_recent:
-            if recent[d] == n:
-                warning.append(Reason("recent_exact", n, n, days=d))
-        if warning:
-            level, reasons = WARNING, warning
-    return Result(
-        level=level,
-        reasons=tuple(reasons),
-        counts=counts,
-        period_start=period_start,
-        as_of=as_of,
-        exclusions=tuple(policy.exclusions()),
-        interruptions=tuple(merged),
-    )
+        return FREQUENT, frequent
+    warning: list[Reason] = []
+    if policy.warning_period_min <= total <= policy.frequent_period_over:
+        warning.append(Reason("period_band", total, policy.warning_period_min))
+    for d, n in policy.warning_recent:
+        if counts[f"last_{d}_days"] == n:
+            warning.append(Reason("recent_exact", n, n, days=d))
+    if warning:
+        return WARNING, warning
+    return NORMAL, []
 
 
 def assess_many(
