@@ -84,19 +84,42 @@ class Policy:
         ]
         return max(1, min(candidates))
 
-    def candidate_thresholds(self) -> tuple[int, tuple[tuple[int, int], ...]]:
-        """A necessary condition for any status other than normal, on raw (unmerged)
-        sustained records: at least ``period_min`` in the period, or at least ``n`` in the
-        last ``d`` days for some ``(d, n)``. Merging only lowers counts, and every frequent
-        rule needs more records in the period than the warning band's lower end, so a
-        customer below all of these is normal (a full scan may skip it)."""
+    def candidate_thresholds(self) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+        """A necessary condition for any level but normal, on raw records: at least
+        ``period_min`` sustained records starting in the period, or at least ``n`` starting
+        in the last ``d`` days for some ``(d, n)`` (days clipped to the period, both ends
+        included). A full scan may skip every customer below all of these (they are normal)
+        and count them in SQL without merging. None when no customer may be skipped (a
+        policy that warns customers with no interruption at all).
+
+        Proof. Take P the period start, A the as-of date, K the records ``assess`` keeps
+        (sustained, not excluded, starting on or before A) and M the merged interruptions
+        it counts (those whose day lies in [P, A]). Each m in M begins with its own first
+        record r(m) in K (chains are disjoint, so r is one-to-one), and r(m) starts on
+        m.day. r(m) is sustained, so the raw count (records starting on or after a day S
+        and before A + 1, lasting more than ``momentary_max`` or still open, whatever
+        ``now``) counts it whenever m.day >= S. So for any S >= P, the merged interruptions
+        on or after S number at most raw(S): merging, exclusions and open records that
+        ``now`` makes momentary only lower a count. Then, for a customer not normal:
+        frequent by the period needs |M| > ``frequent_period_over``; by a window, more than
+        ``frequent_window_over`` of M in one window; by planned ones, more than
+        ``frequent_planned_over`` of M; each needs raw(P) at least that number plus one.
+        A warning needs |M| >= ``warning_period_min``, so raw(P) >= it, or exactly n of M on
+        or after max(P, A - d + 1), so raw(that day) >= n. The smallest of the period
+        numbers is ``period_min``. Counting only records whose type counts in reliability
+        would be tighter still; counting every type is what the proof needs.
+        A customer with no record at all is normal unless ``warning_period_min`` or some n
+        is 0 ("exactly 0 in the last d days"): then None.
+        """
+        if self.warning_period_min < 1 or any(n < 1 for _d, n in self.warning_recent):
+            return None
         period_min = min(
             self.warning_period_min,
             self.frequent_period_over + 1,
             self.frequent_window_over + 1,
             self.frequent_planned_over + 1,
         )
-        return max(1, period_min), tuple((d, max(1, n)) for d, n in self.warning_recent)
+        return period_min, tuple(self.warning_recent)
 
     def exclusions(self) -> list[str]:
         names = []

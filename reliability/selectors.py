@@ -150,8 +150,11 @@ def customers_assess(
 
 def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
     """Customers a full scan must assess: enough sustained records in the period to reach a
-    status, or an open alert to close. Everyone else is normal without looking."""
+    status, or an open alert to close. Everyone else is normal without looking (every
+    customer is a candidate under a policy that may warn one with no interruption)."""
     args = _prefilter(as_of=as_of, policy=policy)
+    if args is None:
+        return list(ServicePoint.objects.order_by("pk").values_list("pk", flat=True))
     enough = outage_selectors.interruption_service_point_ids_with_at_least(
         started_from=args.pop("count_from"), **args
     )
@@ -164,10 +167,14 @@ def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
     return sorted(ids)
 
 
-def _prefilter(*, as_of: date, policy: frequency.Policy) -> dict[str, Any]:
-    """The raw-count prefilter's arguments (see ``frequency.Policy.candidate_thresholds``)."""
+def _prefilter(*, as_of: date, policy: frequency.Policy) -> dict[str, Any] | None:
+    """The raw-count prefilter's arguments (see ``frequency.Policy.candidate_thresholds``),
+    or None when the policy allows none."""
     since = policy.period_start(as_of)
-    period_min, recent = policy.candidate_thresholds()
+    thresholds = policy.candidate_thresholds()
+    if thresholds is None:
+        return None
+    period_min, recent = thresholds
     return {
         "count_from": local_midnight(since),
         "started_before": local_midnight(as_of + timedelta(days=1)),
@@ -190,8 +197,11 @@ def scan_results(
     counting of ``frequency.assess``; only the reading differs: one streaming query returns
     each distinct history once with the customers who share it (see
     ``outages.selectors.interruption_histories``), and each is assessed once. Customers left
-    out are normal (the prefilter's bound)."""
+    out are normal (the prefilter's bound); a policy that allows no prefilter is refused
+    (``ValueError``: the caller assesses every customer instead)."""
     args = _prefilter(as_of=as_of, policy=policy)
+    if args is None:
+        raise ValueError("this policy may warn customers without interruptions")
     meds = (
         major_event_days(since=policy.period_start(as_of), until=as_of)
         if policy.exclude_major_event_days

@@ -223,10 +223,12 @@ def frequent_outage_scan_now(*, as_of: date | None = None) -> dict[str, int]:
     differ, in transactions of ``SCAN_CHUNK``. A customer with an open alert that is no
     longer a candidate is assessed on its own (``frequent_outage_check``) before its alert
     closes. Running it twice changes nothing."""
-    if connection.vendor != "postgresql":
-        return _scan_in_chunks(as_of=as_of)  # the embedded SQLite has no array_agg
     as_of = as_of or timezone.localdate()
     policy = selectors.policy_get().as_policy()
+    if connection.vendor != "postgresql" or policy.candidate_thresholds() is None:
+        # The embedded SQLite has no array_agg; a policy that warns customers without any
+        # interruption leaves nobody to skip.
+        return _scan_in_chunks(as_of=as_of)
     stored = selectors.open_alert_keys()
     summary = {"assessed": 0, "raised": 0, "changed": 0, "closed": 0}
     touched: dict[int, frequency.Result] = {}
