@@ -6,6 +6,8 @@ nothing (no row, no timestamp, no timeline entry).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -75,14 +77,23 @@ def _result_key(result: frequency.Result) -> tuple[Any, ...]:
     )
 
 
+def _digest(key: tuple[Any, ...]) -> str:
+    """A digest of a stored key (``_result_key``): equal keys give equal digests (canonical
+    JSON, keys sorted), so the full scan compares digests in the database."""
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def _content(result: frequency.Result) -> dict[str, Any]:
-    codes, counts, exclusions, period_start = _result_key(result)
+    key = _result_key(result)
+    codes, counts, exclusions, period_start = key
     return {
         "reasons": result.reason_texts(),
         "reason_codes": codes,
         "counts": counts,
         "exclusions": exclusions,
         "period_start": period_start,
+        "content_digest": _digest(key),
     }
 
 
@@ -115,7 +126,11 @@ def _apply(
         alert.full_clean(exclude=["service_point"], validate_constraints=False)
         new.append(alert)
         return [*outcome, "raised"]
-    if _stored_key(current) == _result_key(result):
+    stored = _result_key(result)
+    if _stored_key(current) == stored:
+        if current.content_digest != _digest(stored):  # written before the digest existed
+            current.content_digest = _digest(stored)
+            current.save(update_fields=["content_digest"])
         return outcome  # the steady state: nothing to write
     content = _content(result)
     for key, value in content.items():
@@ -218,38 +233,35 @@ def frequent_outage_scan_now(*, as_of: date | None = None) -> dict[str, int]:
     """The full scan (the nightly job; the benchmark and the demo seed call it too): every
     customer's level on ``as_of`` (default today), and its alerts brought in line.
 
-    Reads each distinct candidate history once (``selectors.scan_results``), compares the
-    results with every open alert read in one query, and writes only the customers that
-    differ, in transactions of ``SCAN_CHUNK``. A customer with an open alert that is no
-    longer a candidate is assessed on its own (``frequent_outage_check``) before its alert
-    closes. Running it twice changes nothing."""
+    Reads each distinct candidate history once (``selectors.scan_results``), has the
+    database compare the results with every open alert (``selectors.open_alerts_differing``)
+    and writes only the customers that differ, in transactions of ``SCAN_CHUNK``. A
+    customer with an open alert that is no longer a candidate is assessed on its own
+    (``frequent_outage_check``) before its alert closes. Running it twice changes nothing."""
     as_of = as_of or timezone.localdate()
     policy = selectors.policy_get().as_policy()
     if connection.vendor != "postgresql" or policy.candidate_thresholds() is None:
         # The embedded SQLite has no array_agg; a policy that warns customers without any
         # interruption leaves nobody to skip.
         return _scan_in_chunks(as_of=as_of)
-    stored = selectors.open_alert_keys()
-    summary = {"assessed": 0, "raised": 0, "changed": 0, "closed": 0}
-    touched: dict[int, frequency.Result] = {}
-    for result, sp_ids in selectors.scan_results(as_of=as_of, policy=policy):
-        summary["assessed"] += len(sp_ids)
-        # Customers sharing a history usually store the same alerts, as one shared tuple
-        # (``open_alert_keys``): compare each distinct list once.
-        # The memo keeps ``have`` alive, so the ids in its keys cannot be reused meanwhile.
-        differs: dict[tuple[int, ...], tuple[bool, Any]] = {}
-        for sp in sp_ids:
-            have = stored.pop(sp, [])
-            memo = tuple(map(id, have))
-            if memo not in differs:
-                differs[memo] = (_differs(result, have), have)
-            if differs[memo][0]:
-                touched[sp] = result
-    for sps in _chunks(sorted(touched), SCAN_CHUNK):
-        for key, value in _alerts_write(results={sp: touched[sp] for sp in sps}).items():
+    with selectors.scan_session():
+        groups = list(selectors.scan_results(as_of=as_of, policy=policy))
+        differing = selectors.open_alerts_differing(
+            wanted=[
+                (result.level, _digest(_result_key(result)), sp_ids)
+                for result, sp_ids in groups
+                if result.level != frequency.NORMAL
+            ]
+        )
+    result_of = {sp: result for result, sp_ids in groups for sp in sp_ids}
+    summary = {"assessed": len(result_of), "raised": 0, "changed": 0, "closed": 0}
+    touched = sorted(sp for sp in differing if sp in result_of)
+    for sps in _chunks(touched, SCAN_CHUNK):
+        for key, value in _alerts_write(results={sp: result_of[sp] for sp in sps}).items():
             summary[key] += value
     # Open alerts of customers the prefilter left out: their status has improved.
-    for sps in _chunks(sorted(stored), SCAN_CHUNK):
+    others = sorted(sp for sp in differing if sp not in result_of)
+    for sps in _chunks(others, SCAN_CHUNK):
         for key, value in frequent_outage_check(service_point_ids=sps, as_of=as_of).items():
             summary[key] += value
     return summary

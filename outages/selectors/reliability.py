@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
-from outages.models import Interruption, Outage
+from outages.models import Interruption, Outage, OutageCategory, OutageCause, OutageType
 from outages.selectors.outages import outage_get
 
 # --- Reads for the reliability app (frequent outages and indices) ---------------------------
@@ -153,13 +153,17 @@ def interruption_histories(
 
 def outage_reliability_attributes(*, outage_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
     """Per outage id, what the frequent-outage counting needs of it: ``(category code, type
-    code, type counts in reliability, cause code, premise service point id)`` (one query)."""
-    rows = Outage.objects.filter(pk__in=list(outage_ids)).values_list(
-        "pk",
-        "type__category__code",
-        "type__code",
-        "type__counts_in_reliability",
-        "cause__code",
-        "service_point_id",
-    )
-    return {pk: tuple(rest) for pk, *rest in rows}
+    code, type counts in reliability, cause code, premise service point id)`` (one query,
+    the ids passed as one array)."""
+    sql = f"""
+        SELECT o.id, c.code, t.code, t.counts_in_reliability, cause.code, o.service_point_id
+        FROM {Outage._meta.db_table} o
+        JOIN {OutageType._meta.db_table} t ON t.id = o.type_id
+        JOIN {OutageCategory._meta.db_table} c ON c.id = t.category_id
+        LEFT JOIN {OutageCause._meta.db_table} cause ON cause.id = o.cause_id
+        WHERE o.id = ANY(%s::bigint[])
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        # One array literal: a list would be sent as ARRAY[...] of as many constants.
+        cursor.execute(sql, ["{" + ",".join(str(int(i)) for i in outage_ids) + "}"])
+        return {pk: tuple(rest) for pk, *rest in cursor.fetchall()}

@@ -12,7 +12,7 @@ from grids.tests.factories import DeviceFactory, ServicePointFactory
 from outages.models import Interruption, OutageType
 from outages.tests.factories import OutageFactory, outage_cause, outage_type
 from reliability import frequency, selectors, services
-from reliability.models import FrequentOutageAlert, FrequentOutagePolicy
+from reliability.models import FrequentOutageAlert, FrequentOutageAlertEvent, FrequentOutagePolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,24 @@ def test_scan_reads_each_distinct_history_once_and_skips_only_normal_customers()
     for sp in set(sps) - set(scanned):
         assert reference[sp].level == frequency.NORMAL
     assert ServicePoint.objects.filter(pk__in=scanned).count() == len(scanned)
+
+
+def test_alerts_without_a_digest_get_one_and_nothing_else_changes():
+    # given: alerts raised by a scan, then their digests lost (rows written before it existed)
+    rng = random.Random(8)
+    sps = [sp.pk for sp in ServicePointFactory.create_batch(30)]
+    _random_histories(rng, sps, size=4)
+    services.frequent_outage_scan_now()
+    digests = dict(Alert.objects.values_list("pk", "content_digest"))
+    assert digests
+    assert all(digests.values())
+    before = _snapshot()
+    events = FrequentOutageAlertEvent.objects.count()
+    Alert.objects.update(content_digest="")
+    # when: the scan runs
+    summary = services.frequent_outage_scan_now()
+    # then: the digests are back, and no alert was raised, changed or closed
+    assert (summary["raised"], summary["changed"], summary["closed"]) == (0, 0, 0)
+    assert dict(Alert.objects.values_list("pk", "content_digest")) == digests
+    assert _snapshot() == before
+    assert FrequentOutageAlertEvent.objects.count() == events
