@@ -11,6 +11,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -97,11 +98,22 @@ def _content(result: frequency.Result) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Batch:
+    """What ``_apply`` leaves for one statement each: new alerts, alerts whose digest only
+    is refreshed; and each result's content, built (and validated) once for the customers
+    that share the result (their alerts differ only in the service point)."""
+
+    new: list[Alert] = field(default_factory=list)
+    digests: list[Alert] = field(default_factory=list)
+    contents: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
 def _apply(
-    sp_id: int, result: frequency.Result, open_alerts: list[Alert], new: list[Alert]
+    sp_id: int, result: frequency.Result, open_alerts: list[Alert], batch: _Batch
 ) -> list[str]:
-    """Bring one customer's open alerts in line with ``result``; a new alert is appended to
-    ``new`` (the caller inserts them in one statement). Returns what happened."""
+    """Bring one customer's open alerts in line with ``result`` (new alerts and digests go
+    to ``batch``, written by the caller). Returns what happened."""
     outcome: list[str] = []
     rank = frequency.LEVEL_RANK[result.level]
     for alert in open_alerts:
@@ -114,23 +126,28 @@ def _apply(
     current = next((a for a in open_alerts if a.level == result.level), None)
     now = timezone.now()
     if current is None:
+        content = batch.contents.get(id(result))
+        first = content is None
+        if content is None:
+            content = batch.contents[id(result)] = _content(result)
         alert = Alert(
             service_point_id=sp_id,
             level=result.level,
             as_of=result.as_of,
             first_raised_at=now,
             last_changed_at=now,
-            **_content(result),
+            **content,
         )
-        # The database checks the constraints (one open alert per level) on insert.
-        alert.full_clean(exclude=["service_point"], validate_constraints=False)
-        new.append(alert)
+        if first:
+            # The database checks the constraints (one open alert per level) on insert.
+            alert.full_clean(exclude=["service_point"], validate_constraints=False)
+        batch.new.append(alert)
         return [*outcome, "raised"]
     stored = _result_key(result)
     if _stored_key(current) == stored:
         if current.content_digest != _digest(stored):  # written before the digest existed
             current.content_digest = _digest(stored)
-            current.save(update_fields=["content_digest"])
+            batch.digests.append(current)
         return outcome  # the steady state: nothing to write
     content = _content(result)
     for key, value in content.items():
@@ -192,18 +209,20 @@ def _alerts_write(*, results: dict[int, frequency.Result]) -> dict[str, int]:
         .order_by("pk")
     ):
         open_by_sp[alert.service_point_id].append(alert)
-    new: list[Alert] = []
+    batch = _Batch()  # ``results`` keeps the results alive: their ids key ``contents``
     for sp in touched:
-        for outcome in _apply(sp, results[sp], open_by_sp.get(sp, []), new):
+        for outcome in _apply(sp, results[sp], open_by_sp.get(sp, []), batch):
             summary[outcome] += 1
-    if new:
-        Alert.objects.bulk_create(new)
+    if batch.digests:
+        Alert.objects.bulk_update(batch.digests, ["content_digest"])
+    if batch.new:
+        Alert.objects.bulk_create(batch.new)
         at = timezone.now()
         FrequentOutageAlertEvent.objects.bulk_create(
             FrequentOutageAlertEvent(
                 alert=a, kind=FrequentOutageAlertEvent.Kind.RAISED, at=at, data={"counts": a.counts}
             )
-            for a in new
+            for a in batch.new
         )
     return summary
 
