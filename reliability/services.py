@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from dispatch_center.core.exceptions import ConcurrentUpdate, Conflict, TransitionNotAllowed
 from grids.models import ServicePoint
 from outages import selectors as outage_selectors
-from reliability import frequency, indices, selectors
+from reliability import frequency, indices, scan_selectors, selectors
 from reliability.models import DailyReliability, FrequentOutageAlert, FrequentOutageAlertEvent
 
 logger = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def frequent_outage_scan_now(*, as_of: date | None = None) -> dict[str, int]:
     customer's level on ``as_of`` (default today), and its alerts brought in line.
 
     Reads each distinct candidate history once (``selectors.scan_results``), has the
-    database compare the results with every open alert (``selectors.open_alerts_differing``)
+    database compare the results with every open alert (``scan_selectors.open_alerts_differing``)
     and writes only the customers that differ, in transactions of ``SCAN_CHUNK``. A
     customer with an open alert that is no longer a candidate is assessed on its own
     (``frequent_outage_check``) before its alert closes. Running it twice changes nothing."""
@@ -263,9 +263,9 @@ def frequent_outage_scan_now(*, as_of: date | None = None) -> dict[str, int]:
         # The embedded SQLite has no array_agg; a policy that warns customers without any
         # interruption leaves nobody to skip.
         return _scan_in_chunks(as_of=as_of)
-    with selectors.scan_session():
+    with scan_selectors.scan_session():
         groups = list(selectors.scan_results(as_of=as_of, policy=policy))
-        differing = selectors.open_alerts_differing(
+        differing = scan_selectors.open_alerts_differing(
             wanted=[
                 (result.level, _digest(_result_key(result)), sp_ids)
                 for result, sp_ids in groups
