@@ -193,7 +193,7 @@ def scan_results(
 
     The same customers and the same results as ``customers_assess`` over
     ``scan_candidate_ids`` (less the open alerts, which the caller reads itself), with the
-    counting of ``frequency.assess``; only the reading differs: one streaming query returns
+    counting of ``frequency.assess``; only the reading differs: one query returns
     each distinct history once with the customers who share it (see
     ``outages.selectors.interruption_histories``), and each is assessed once. Customers left
     out are normal (the prefilter's bound); a policy that allows no prefilter is refused

@@ -100,7 +100,7 @@ def interruption_histories(
 ) -> Iterator[tuple[list[int], list[datetime], list[datetime | None], list[int]]]:
     """The histories of the service points that pass the raw prefilter of
     ``interruption_service_point_ids_with_at_least`` (same arguments, the window starting at
-    ``count_from``), grouped by identical history, in one streaming query.
+    ``count_from``), grouped by identical history, in one query.
 
     Yields ``(outage_ids, starts, ends, service_point_ids)``: the started interruptions in
     ``[read_from, started_before)`` that those service points share (three aligned lists,
