@@ -7,9 +7,11 @@ interruptions per customer (a few million rows at 1,000,000 customers). Then it 
 the same run:
 
 * a plain ``SELECT service_point_id, count(*) ... GROUP BY service_point_id`` over the year;
-* the full scan (``frequent_outage_scan_now``): the raw-count prefilter in SQL, then the
-  counting engine on the candidates and their alerts; run twice (the second finds nothing
-  to change: the steady state of a nightly scan);
+* the full scan (``frequent_outage_scan_now``): one query returns the histories of the
+  customers that pass the raw-count prefilter, each distinct history once with the
+  customers sharing it; the counting engine assesses each; one query compares the results
+  with the open alerts (content digests) and only the differences are written. Run twice
+  (the second finds nothing to change: the steady state of a nightly scan);
 * the daily figures for the year (``reliability_days_compute``);
 * reading the year's indices for the whole city and per feeder (stored daily figures).
 
@@ -79,7 +81,8 @@ def _timed(label: str, fn, results: dict) -> object:
     t0 = time.perf_counter()
     value = fn()
     results[label] = time.perf_counter() - t0
-    print(f"  {label:<44} {results[label]:9.3f} s")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"  {label:<44} {results[label]:9.3f} s   (load average {load})")
     return value
 
 

@@ -1,10 +1,9 @@
 """Admin of the reliability app: the frequent-outage policy is edited here; alerts and the
 daily figures are shown read-only (they change through the services only)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from dispatch_center.core.admin import ReadOnlyAdminMixin
 
 from .models import (
     DailyReliability,
@@ -12,17 +11,6 @@ from .models import (
     FrequentOutageAlertEvent,
     FrequentOutagePolicy,
 )
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(FrequentOutagePolicy)

@@ -84,19 +84,42 @@ class Policy:
         ]
         return max(1, min(candidates))
 
-    def candidate_thresholds(self) -> tuple[int, tuple[tuple[int, int], ...]]:
-        """A necessary condition for any status other than normal, on raw (unmerged)
-        sustained records: at least ``period_min`` in the period, or at least ``n`` in the
-        last ``d`` days for some ``(d, n)``. Merging only lowers counts, and every frequent
-        rule needs more records in the period than the warning band's lower end, so a
-        customer below all of these is normal (a full scan may skip it)."""
+    def candidate_thresholds(self) -> tuple[int, tuple[tuple[int, int], ...]] | None:
+        """A necessary condition for any level but normal, on raw records: at least
+        ``period_min`` sustained records starting in the period, or at least ``n`` starting
+        in the last ``d`` days for some ``(d, n)`` (days clipped to the period, both ends
+        included). A full scan may skip every customer below all of these (they are normal)
+        and count them in SQL without merging. None when no customer may be skipped (a
+        policy that warns customers with no interruption at all).
+
+        Proof. Take P the period start, A the as-of date, K the records ``assess`` keeps
+        (sustained, not excluded, starting on or before A) and M the merged interruptions
+        it counts (those whose day lies in [P, A]). Each m in M begins with its own first
+        record r(m) in K (chains are disjoint, so r is one-to-one), and r(m) starts on
+        m.day. r(m) is sustained, so the raw count (records starting on or after a day S
+        and before A + 1, lasting more than ``momentary_max`` or still open, whatever
+        ``now``) counts it whenever m.day >= S. So for any S >= P, the merged interruptions
+        on or after S number at most raw(S): merging, exclusions and open records that
+        ``now`` makes momentary only lower a count. Then, for a customer not normal:
+        frequent by the period needs |M| > ``frequent_period_over``; by a window, more than
+        ``frequent_window_over`` of M in one window; by planned ones, more than
+        ``frequent_planned_over`` of M; each needs raw(P) at least that number plus one.
+        A warning needs |M| >= ``warning_period_min``, so raw(P) >= it, or exactly n of M on
+        or after max(P, A - d + 1), so raw(that day) >= n. The smallest of the period
+        numbers is ``period_min``. Counting only records whose type counts in reliability
+        would be tighter still; counting every type is what the proof needs.
+        A customer with no record at all is normal unless ``warning_period_min`` or some n
+        is 0 ("exactly 0 in the last d days"): then None.
+        """
+        if self.warning_period_min < 1 or any(n < 1 for _d, n in self.warning_recent):
+            return None
         period_min = min(
             self.warning_period_min,
             self.frequent_period_over + 1,
             self.frequent_window_over + 1,
             self.frequent_planned_over + 1,
         )
-        return max(1, period_min), tuple((d, max(1, n)) for d, n in self.warning_recent)
+        return period_min, tuple(self.warning_recent)
 
     def exclusions(self) -> list[str]:
         names = []
@@ -285,34 +308,69 @@ def assess(
     Records that begin after the as-of date are ignored. ``now`` measures records still open
     (the end of the as-of date when not given).
     """
-    tz = policy.tz()
     if now is None:
-        now = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        now = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=policy.tz())
     period_start = policy.period_start(as_of)
-    raw = list(records)
-    momentary = 0
-    excluded = 0
+    kept, momentary, excluded = _kept(
+        records,
+        as_of=as_of,
+        period_start=period_start,
+        policy=policy,
+        major_event_days=major_event_days,
+        now=now,
+    )
+    merged = [m for m in merge(kept, policy=policy) if period_start <= m.day <= as_of]
+    counts, window = _counts(merged, as_of=as_of, period_start=period_start, policy=policy)
+    counts.update(momentary=momentary, records=sum(m.parts for m in merged), excluded=excluded)
+    level, reasons = _level(counts, window, policy=policy)
+    return Result(
+        level=level,
+        reasons=tuple(reasons),
+        counts=counts,
+        period_start=period_start,
+        as_of=as_of,
+        exclusions=tuple(policy.exclusions()),
+        interruptions=tuple(merged),
+    )
+
+
+def _kept(
+    records: Iterable[Record],
+    *,
+    as_of: date,
+    period_start: date,
+    policy: Policy,
+    major_event_days: frozenset[date],
+    now: datetime,
+) -> tuple[list[Record], int, int]:
+    """The records that count (rules 1 and 2), with how many were momentary (in the period)
+    and how many excluded."""
+    tz = policy.tz()
+    momentary = excluded = 0
     kept: list[Record] = []
-    for rec in raw:
-        if rec.start.astimezone(tz).date() > as_of:
+    for rec in records:
+        day = rec.start.astimezone(tz).date()
+        if day > as_of:
             continue
         if not sustained(rec, policy=policy, now=now):
-            if period_start <= rec.start.astimezone(tz).date():
+            if period_start <= day:
                 momentary += 1
             continue
         if (
-            (
-                policy.exclude_major_event_days
-                and rec.start.astimezone(tz).date() in major_event_days
-            )
+            (policy.exclude_major_event_days and day in major_event_days)
             or (policy.exclude_customer_side and rec.customer_side)
             or (policy.exclude_single_premise and rec.single_premise)
         ):
             excluded += 1
             continue
         kept.append(rec)
+    return kept, momentary, excluded
 
-    merged = [m for m in merge(kept, policy=policy) if period_start <= m.day <= as_of]
+
+def _counts(
+    merged: Sequence[Merged], *, as_of: date, period_start: date, policy: Policy
+) -> tuple[dict[str, int], tuple[date, date] | None]:
+    """The counts of the counted interruptions (rules 4 to 6), and the busiest window."""
     days = [m.day for m in merged]
     total = len(merged)
     planned = sum(1 for m in merged if m.planned)
@@ -321,18 +379,22 @@ def assess(
     for d, _n in policy.warning_recent:
         since = max(as_of - timedelta(days=d - 1), period_start)
         recent[d] = sum(1 for day in days if day >= since)
-
     counts: dict[str, int] = {
         "period": total,
         "planned": planned,
         "fault": total - planned,
         f"max_{policy.frequent_window_days}_days": window_max,
         **{f"last_{d}_days": n for d, n in recent.items()},
-        "momentary": momentary,
-        "records": sum(m.parts for m in merged),
-        "excluded": excluded,
     }
+    return counts, window
 
+
+def _level(
+    counts: dict[str, int], window: tuple[date, date] | None, *, policy: Policy
+) -> tuple[str, list[Reason]]:
+    """The level and its reasons from the counts (rules 5 and 6)."""
+    total, planned = counts["period"], counts["planned"]
+    window_max = counts[f"max_{policy.frequent_window_days}_days"]
     frequent: list[Reason] = []
     if total > policy.frequent_period_over:
         frequent.append(Reason("period_over", total, policy.frequent_period_over))
@@ -348,27 +410,17 @@ def assess(
         )
     if planned > policy.frequent_planned_over:
         frequent.append(Reason("planned_over", planned, policy.frequent_planned_over))
-    level, reasons = NORMAL, frequent
     if frequent:
-        level = FREQUENT
-    else:
-        warning: list[Reason] = []
-        if policy.warning_period_min <= total <= policy.frequent_period_over:
-            warning.append(Reason("period_band", total, policy.warning_period_min))
-        for d, n in policy.warning_recent:
-            if recent[d] == n:
-                warning.append(Reason("recent_exact", n, n, days=d))
-        if warning:
-            level, reasons = WARNING, warning
-    return Result(
-        level=level,
-        reasons=tuple(reasons),
-        counts=counts,
-        period_start=period_start,
-        as_of=as_of,
-        exclusions=tuple(policy.exclusions()),
-        interruptions=tuple(merged),
-    )
+        return FREQUENT, frequent
+    warning: list[Reason] = []
+    if policy.warning_period_min <= total <= policy.frequent_period_over:
+        warning.append(Reason("period_band", total, policy.warning_period_min))
+    for d, n in policy.warning_recent:
+        if counts[f"last_{d}_days"] == n:
+            warning.append(Reason("recent_exact", n, n, days=d))
+    if warning:
+        return WARNING, warning
+    return NORMAL, []
 
 
 def assess_many(

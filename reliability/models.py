@@ -146,6 +146,12 @@ class FrequentOutageAlert(models.Model):
     counts = models.JSONField(_("counts"), default=dict)
     exclusions = models.JSONField(_("exclusions"), default=list, blank=True)
     period_start = models.DateField(_("period start"))
+    # A digest of the content above (reason codes, counts, exclusions, period start), so the
+    # nightly scan compares a million alerts without reading their JSON back (see
+    # ``services._digest``); empty until the first scan writes it.
+    content_digest = models.CharField(
+        _("content digest"), max_length=32, blank=True, default="", editable=False
+    )
     as_of = models.DateField(_("as of"))
     first_raised_at = models.DateTimeField(_("first raised at"))
     last_changed_at = models.DateTimeField(_("last changed at"))

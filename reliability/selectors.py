@@ -39,14 +39,35 @@ def local_midnight(day: date) -> datetime:
 
 def record_from_row(row: Mapping[str, Any]) -> frequency.Record:
     """A frequency record from a row of ``outages.selectors.interruptions_for_reliability``."""
+    return _record(
+        row["started_at"],
+        row["ended_at"],
+        row["outage_id"],
+        category=row["outage__type__category__code"],
+        type_code=row["outage__type__code"],
+        cause=row["outage__cause__code"],
+        premise=row["outage__service_point_id"],
+    )
+
+
+def _record(
+    start: datetime,
+    end: datetime | None,
+    outage_id: int,
+    *,
+    category: str,
+    type_code: str,
+    cause: str | None,
+    premise: int | None,
+) -> frequency.Record:
+    """A frequency record from an interruption and what its outage says of it."""
     return frequency.Record(
-        start=row["started_at"],
-        end=row["ended_at"],
-        planned=row["outage__type__category__code"] == "planned",
-        customer_side=row["outage__cause__code"] in CUSTOMER_SIDE_CAUSES,
-        single_premise=row["outage__service_point_id"] is not None
-        or row["outage__type__code"] in SINGLE_PREMISE_TYPES,
-        ref=row["outage_id"],
+        start=start,
+        end=end,
+        planned=category == "planned",
+        customer_side=cause in CUSTOMER_SIDE_CAUSES,
+        single_premise=premise is not None or type_code in SINGLE_PREMISE_TYPES,
+        ref=outage_id,
     )
 
 
@@ -128,17 +149,13 @@ def customers_assess(
 
 def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
     """Customers a full scan must assess: enough sustained records in the period to reach a
-    status, or an open alert to close. Everyone else is normal without looking."""
-    since = policy.period_start(as_of)
-    period_min, recent = policy.candidate_thresholds()
+    status, or an open alert to close. Everyone else is normal without looking (every
+    customer is a candidate under a policy that may warn one with no interruption)."""
+    args = _prefilter(as_of=as_of, policy=policy)
+    if args is None:
+        return list(ServicePoint.objects.order_by("pk").values_list("pk", flat=True))
     enough = outage_selectors.interruption_service_point_ids_with_at_least(
-        started_from=local_midnight(since),
-        started_before=local_midnight(as_of + timedelta(days=1)),
-        longer_than=policy.momentary_max,
-        count=period_min,
-        recent=tuple(
-            (local_midnight(max(since, as_of - timedelta(days=d - 1))), n) for d, n in recent
-        ),
+        started_from=args.pop("count_from"), **args
     )
     ids = set(enough.values_list("service_point_id", flat=True))
     ids.update(
@@ -147,6 +164,72 @@ def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
         )
     )
     return sorted(ids)
+
+
+def _prefilter(*, as_of: date, policy: frequency.Policy) -> dict[str, Any] | None:
+    """The raw-count prefilter's arguments (see ``frequency.Policy.candidate_thresholds``),
+    or None when the policy allows none."""
+    since = policy.period_start(as_of)
+    thresholds = policy.candidate_thresholds()
+    if thresholds is None:
+        return None
+    period_min, recent = thresholds
+    return {
+        "count_from": local_midnight(since),
+        "started_before": local_midnight(as_of + timedelta(days=1)),
+        "longer_than": policy.momentary_max,
+        "count": period_min,
+        "recent": tuple(
+            (local_midnight(max(since, as_of - timedelta(days=d - 1))), n) for d, n in recent
+        ),
+    }
+
+
+def scan_results(
+    *, as_of: date, policy: frequency.Policy
+) -> Iterator[tuple[frequency.Result, list[int]]]:
+    """The full scan's assessment: each candidate customer's level on ``as_of``, as
+    ``(result, service point ids)``, one pair per distinct history.
+
+    The same customers and the same results as ``customers_assess`` over
+    ``scan_candidate_ids`` (less the open alerts, which the caller reads itself), with the
+    counting of ``frequency.assess``; only the reading differs: one query returns
+    each distinct history once with the customers who share it (see
+    ``outages.selectors.interruption_histories``), and each is assessed once. Customers left
+    out are normal (the prefilter's bound); a policy that allows no prefilter is refused
+    (``ValueError``: the caller assesses every customer instead)."""
+    args = _prefilter(as_of=as_of, policy=policy)
+    if args is None:
+        raise ValueError("this policy may warn customers without interruptions")
+    meds = (
+        major_event_days(since=policy.period_start(as_of), until=as_of)
+        if policy.exclude_major_event_days
+        else frozenset()
+    )
+    histories = list(
+        outage_selectors.interruption_histories(read_from=args["count_from"] - LOOKBACK, **args)
+    )
+    attributes = outage_selectors.outage_reliability_attributes(
+        outage_ids={o for outages, *_rest in histories for o in outages}
+    )
+    for outages, starts, ends, sp_ids in histories:
+        records = []
+        for outage_id, start, end in zip(outages, starts, ends, strict=True):
+            category, type_code, counts, cause, premise = attributes[outage_id]
+            if counts:
+                records.append(
+                    _record(
+                        start,
+                        end,
+                        outage_id,
+                        category=category,
+                        type_code=type_code,
+                        cause=cause,
+                        premise=premise,
+                    )
+                )
+        result = frequency.assess(records, as_of=as_of, policy=policy, major_event_days=meds)
+        yield result, sp_ids
 
 
 # --- alerts --------------------------------------------------------------------------------

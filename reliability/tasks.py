@@ -13,19 +13,13 @@ from datetime import date, timedelta
 
 from celery import shared_task
 
-from dispatch_center.core.exceptions import ExternalServiceError
+from dispatch_center.core.tasks import TASK_OPTIONS as CORE_TASK_OPTIONS
 from dispatch_center.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "analytics"
-TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (ExternalServiceError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-    "queue": QUEUE,
-}
+TASK_OPTIONS = {**CORE_TASK_OPTIONS, "queue": QUEUE}
 
 
 @shared_task(name="reliability.frequent_outage_check_outage", **TASK_OPTIONS)
@@ -39,7 +33,7 @@ def frequent_outage_check_outage_task(outage_id: int) -> None:
 
 @shared_task(name="reliability.frequent_outage_check", **TASK_OPTIONS)
 def frequent_outage_check_task(service_point_ids: list[int], as_of: str | None = None) -> None:
-    """Check one chunk of customers (the nightly scan sends one task per chunk)."""
+    """Check one chunk of customers."""
     from reliability.services import frequent_outage_check
 
     frequent_outage_check(
@@ -48,14 +42,19 @@ def frequent_outage_check_task(service_point_ids: list[int], as_of: str | None =
     )
 
 
-@shared_task(name="reliability.frequent_outage_scan", **TASK_OPTIONS)
-def frequent_outage_scan_task(as_of: str | None = None) -> None:
-    """Sweeper (nightly): enqueue a check for each chunk of candidate customers."""
-    from reliability.services import frequent_outage_scan
+# The steady nightly scan of a million customers takes seconds, but the first one after a
+# policy change may write every alert; it commits in chunks, so a rerun resumes.
+SCAN_OPTIONS = {**TASK_OPTIONS, "soft_time_limit": 1800, "time_limit": 1860}
 
-    day = date.fromisoformat(as_of) if as_of else None
-    for chunk in frequent_outage_scan(as_of=day):
-        enqueue_on_commit(frequent_outage_check_task, chunk, as_of, queue=QUEUE)
+
+@shared_task(name="reliability.frequent_outage_scan", **SCAN_OPTIONS)
+def frequent_outage_scan_task(as_of: str | None = None) -> None:
+    """Nightly: the full scan in one pass (one read of the histories, one of the open
+    alerts; only the customers whose alerts change are written)."""
+    from reliability.services import frequent_outage_scan_now
+
+    summary = frequent_outage_scan_now(as_of=date.fromisoformat(as_of) if as_of else None)
+    logger.info("frequent-outage full scan: %s", summary)
 
 
 @shared_task(name="reliability.daily_compute", **TASK_OPTIONS)

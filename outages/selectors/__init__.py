@@ -30,9 +30,11 @@ from outages.selectors.outages import (
     planned_outages_for_service_point,
 )
 from outages.selectors.reliability import (
+    interruption_histories,
     interruption_service_point_ids_with_at_least,
     interruptions_for_reliability,
     outage_for_reliability_preview,
+    outage_reliability_attributes,
     outage_service_point_ids,
 )
 from outages.selectors.work_orders import (
@@ -45,10 +47,12 @@ __all__ = [
     "outage_customers_centre",
     "outage_first_report_at",
     "outage_type_default_priority",
+    "interruption_histories",
     "interruptions_for_reliability",
     "interruption_service_point_ids_with_at_least",
     "outage_service_point_ids",
     "outage_for_reliability_preview",
+    "outage_reliability_attributes",
     "complaint_outage_ids_for_service_point",
     "complaint_report_ids_for_service_point",
     "complaint_outage_trace_facts",

@@ -350,3 +350,76 @@ def test_candidate_thresholds_never_miss_a_status():
         )
         if result.level != NORMAL:
             assert passes, records
+
+
+def _raw_prefilter(records: list[Record], policy: Policy, as_of: date) -> bool:
+    """The full scan's SQL prefilter, record by record: sustained by duration or still open,
+    starting in the period (``as_of`` included), counted against the policy's thresholds."""
+    thresholds = policy.candidate_thresholds()
+    assert thresholds is not None
+    period_min, recent = thresholds
+    start = policy.period_start(as_of)
+    days = [
+        r.start.astimezone(TZ).date()
+        for r in records
+        if r.end is None or r.end - r.start > policy.momentary_max
+    ]
+    return sum(1 for d in days if start <= d <= as_of) >= period_min or any(
+        sum(1 for d in days if max(start, as_of - timedelta(days=w - 1)) <= d <= as_of) >= n
+        for w, n in recent
+    )
+
+
+def test_candidate_thresholds_hold_for_random_policies_and_histories():
+    # Whatever the policy's numbers, merging (bursts a few hours apart, overlaps, open
+    # records), exclusions and the period start: a customer the rules do not call normal
+    # always passes the raw prefilter, and some normal customers do not (it filters).
+    import random
+
+    rng = random.Random(2026)
+    skipped = 0
+    for _ in range(1500):
+        policy = Policy(
+            momentary_max=timedelta(minutes=rng.choice([3, 5])),
+            merge_gap=timedelta(hours=rng.choice([0, 6, 30])),
+            period=rng.choice(list(fq.PeriodKind)),
+            frequent_period_over=rng.randrange(0, 7),
+            frequent_window_days=rng.choice([1, 30, 60]),
+            frequent_window_over=rng.randrange(0, 5),
+            frequent_planned_over=rng.randrange(0, 5),
+            warning_period_min=rng.randrange(1, 6),
+            warning_recent=tuple(
+                (rng.randrange(1, 90), rng.randrange(1, 4)) for _ in range(rng.randrange(0, 3))
+            ),
+            exclude_customer_side=rng.random() < 0.3,
+            exclude_single_premise=rng.random() < 0.3,
+        )
+        as_of = AS_OF - timedelta(days=rng.randrange(0, 200))
+        records: list[Record] = []
+        for _ in range(rng.randrange(0, 6)):
+            start = at(as_of - timedelta(days=rng.randrange(-3, 400)), rng.randrange(0, 24))
+            for _burst in range(rng.choice([1, 1, 2, 3])):
+                minutes = rng.choice([3, 5, 6, 30, 600, None])
+                records.append(
+                    Record(
+                        start=start,
+                        end=None if minutes is None else start + timedelta(minutes=minutes),
+                        planned=rng.random() < 0.5,
+                        customer_side=rng.random() < 0.2,
+                        single_premise=rng.random() < 0.2,
+                    )
+                )
+                start += timedelta(hours=rng.choice([1, 5, 6, 7, 40]))
+        result = assess(records, as_of=as_of, policy=policy)
+        passes = _raw_prefilter(records, policy, as_of)
+        if result.level != NORMAL:
+            assert passes, (policy, records)
+        skipped += not passes
+    assert skipped > 100
+
+
+@pytest.mark.parametrize("change", [{"warning_period_min": 0}, {"warning_recent": ((30, 0),)}])
+def test_no_prefilter_for_a_policy_that_warns_customers_without_interruptions(change):
+    policy = Policy(**change)
+    assert assess([], as_of=AS_OF, policy=policy).level == WARNING
+    assert policy.candidate_thresholds() is None
