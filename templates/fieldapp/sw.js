@@ -1,0 +1,53 @@
+// The crews' app service worker (scope /crew/): keeps the app shell for offline start.
+// API calls are never cached: actions made offline wait in the page's outbox instead.
+const CACHE = "crew-shell-{{ version }}";
+const ASSETS = {{ assets|safe }};
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("crew-shell-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/media/")) return;
+  if (request.mode === "navigate") {
+    // The page: fresh when the network answers, the cached shell otherwise.
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok && !response.redirected) {
+            const copy = response.clone();
+            caches.open(CACHE).then((cache) => cache.put(ASSETS[0], copy));
+          }
+          return response;
+        })
+        .catch(() => caches.match(ASSETS[0]))
+    );
+    return;
+  }
+  // Scripts and styles: the cached copy at once, refreshed in the background.
+  event.respondWith(
+    caches.match(request).then((hit) => {
+      const fresh = fetch(request)
+        .then((response) => {
+          if (response.ok) {
+            const copy = response.clone();
+            caches.open(CACHE).then((cache) => cache.put(request, copy));
+          }
+          return response;
+        })
+        .catch(() => hit);
+      return hit || fresh;
+    })
+  );
+});
