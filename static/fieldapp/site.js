@@ -6,6 +6,9 @@ import { navBlock } from "./nav.js";
 import * as outbox from "./outbox.js";
 import { clock, queueAction } from "./screens.js";
 
+// Set while an action is being queued and the screen redrawn (tests wait for it to clear).
+const busy = () => (document.documentElement.dataset.busy = "1");
+
 const LABELS = { depart: "出发", arrive: "到达现场", restore: "恢复送电", complete: "完工" };
 
 async function findOrder(ctx, id) {
@@ -169,7 +172,9 @@ export async function orderScreen(ctx, id) {
   const rerender = async () => {
     await ctx.reload().catch(() => null);
     if (location.hash === `#/order/${id}`) await orderScreen(ctx, id);
+    document.documentElement.dataset.busy = "0";
   };
+
   bindSteps(ctx, order, rerender);
   bindParts(ctx, order, rerender);
   bindSignoff(ctx, order, rerender);
@@ -180,6 +185,7 @@ function bindSteps(ctx, order, rerender) {
   screen.querySelectorAll("[data-step]").forEach((b) =>
     b.addEventListener("click", async () => {
       const step = b.dataset.step;
+      busy();
       screen.querySelectorAll("[data-step]").forEach((x) => (x.disabled = true));
       const extra = {};
       if (step === "arrive") Object.assign(extra, await position());
@@ -196,6 +202,7 @@ function bindSteps(ctx, order, rerender) {
   if (!findings) return;
   findings.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    busy();
     findings.querySelector("button").disabled = true;
     const parts = [["action", "findings"], ["at", new Date().toISOString()], ["note", findings.note.value.trim()]];
     if (findings.cause.value) parts.push(["cause", findings.cause.value]);
@@ -212,6 +219,7 @@ function bindParts(ctx, order, rerender) {
   form.querySelectorAll("[data-move]").forEach((b) =>
     b.addEventListener("click", async (ev) => {
       ev.preventDefault();
+      busy();
       const json = { action: b.dataset.move, part: form.part.value, quantity: Number(form.quantity.value) };
       const label = `${b.textContent} ${form.part.selectedOptions[0].textContent} × ${json.quantity}`;
       await outbox.enqueue({ method: "POST", path: `/orders/${order.id}/parts`, json, label, orderId: order.id });
@@ -238,6 +246,7 @@ function bindSignoff(ctx, order, rerender) {
       if (!form.signer_name.value.trim()) return ctx.flash(t("请填写签字人。"), "error");
       image = { blob: await pad.png(), name: "signature.png" };
     }
+    busy();
     const parts = [["image", image], ["customer_absent", absent ? "true" : "false"], ["signer_name", form.signer_name.value.trim()], ["at", new Date().toISOString()]];
     const done = await outbox.enqueue({ method: "POST", path: `/orders/${order.id}/signoff`, parts, label: `${t("客户签字")} · ${order.title}`, orderId: order.id });
     if (done.some((r) => r.ok && r.entry.path.endsWith("/signoff"))) ctx.flash(t("签字已提交"), "ok");
