@@ -3,8 +3,12 @@ const root = document.getElementById("app");
 export const API = root.dataset.api;
 
 export const t = (text) => (window.gettext ? window.gettext(text) : text);
-export const fmt = (text, values) =>
-  window.interpolate ? window.interpolate(t(text), values, true) : t(text);
+// "%s" placeholders filled in order (the catalogue's interpolate, or the same by hand).
+export const fmt = (text, values) => {
+  if (window.interpolate) return window.interpolate(t(text), values);
+  let i = 0;
+  return t(text).replace(/%s/g, () => String(values[i++]));
+};
 
 function csrf() {
   const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);

@@ -1,6 +1,6 @@
 // The crews' app: boot, the hash router, the poll that brings new offers, duty, position
 // pings and the outbox's badge. Screens are in screens.js (lists) and site.js (one order).
-import { get, request, t } from "./api.js";
+import { fmt, get, request, t } from "./api.js";
 import * as outbox from "./outbox.js";
 import * as screens from "./screens.js";
 import { orderScreen } from "./site.js";
@@ -36,6 +36,7 @@ function beep() {
 async function loadOrders() {
   const page = await get("/orders?page_size=100");
   state.orders = page.results;
+  localStorage.setItem("crew-orders", JSON.stringify(state.orders));
   const offers = state.orders.filter((o) => o.actions.includes("accept")).map((o) => o.id);
   if (state.seenOffers !== null && offers.some((id) => !state.seenOffers.has(id))) {
     beep();
@@ -55,8 +56,8 @@ async function refreshOutboxBadge() {
   badge.classList.toggle("bad", conflicts > 0);
   net.hidden = waiting === 0 && navigator.onLine;
   net.textContent = navigator.onLine
-    ? window.interpolate(t("%s 项等待发送"), [waiting])
-    : window.interpolate(t("离线：%s 项等待发送"), [waiting]);
+    ? fmt("%s 项等待发送", [waiting])
+    : fmt("离线：%s 项等待发送", [waiting]);
   root.dataset.waiting = String(waiting);
   root.dataset.conflicts = String(conflicts);
 }
@@ -148,7 +149,9 @@ async function boot() {
     localStorage.setItem("crew-me", JSON.stringify(state.me));
     await loadOrders();
   } catch (e) {
+    // Offline start: the last known crew and orders (actions still go to the outbox).
     state.me = JSON.parse(localStorage.getItem("crew-me") || "null");
+    state.orders = JSON.parse(localStorage.getItem("crew-orders") || "[]");
   }
   if (state.me) renderDuty();
   await route();
@@ -157,6 +160,9 @@ async function boot() {
   setInterval(tick, Number(root.dataset.pollMs) || 10000);
   setInterval(sendPoints, 60000);
   document.documentElement.dataset.appReady = "1";
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.ready.then(() => (document.documentElement.dataset.swReady = "1"));
+  }
 }
 
 boot();

@@ -1,5 +1,5 @@
 // The list screens: my orders (offers with accept / reject), the grab pool, parts, outbox.
-import { ApiError, esc, get, request, t } from "./api.js";
+import { ApiError, esc, fmt, get, request, t } from "./api.js";
 import * as outbox from "./outbox.js";
 
 const root = document.getElementById("app");
@@ -9,8 +9,8 @@ export function clock(due) {
   const minutes = Math.round((new Date(due) - Date.now()) / 60000);
   const text =
     minutes >= 0
-      ? window.interpolate(t("剩 %s 分钟"), [minutes])
-      : window.interpolate(t("超时 %s 分钟"), [-minutes]);
+      ? fmt("剩 %s 分钟", [minutes])
+      : fmt("超时 %s 分钟", [-minutes]);
   return `<span class="sla ${minutes < 0 ? "late" : minutes < 10 ? "warn" : ""}">${esc(text)}</span>`;
 }
 
@@ -96,12 +96,12 @@ export async function poolScreen(ctx) {
   const pool = await get("/pool");
   const s = pool.stats;
   screen.innerHTML =
-    `<p class="muted">${esc(window.interpolate(t("抢单 %s · 积分 %s · 错失 %s"), [s.claims, s.bonus_points, s.lost_races]))}</p>` +
+    `<p class="muted">${esc(fmt("抢单 %s · 积分 %s · 错失 %s", [s.claims, s.bonus_points, s.lost_races]))}</p>` +
     (pool.results.length
       ? pool.results
           .map(
             (e) => `<article class="card" data-pool="${e.id}"><div class="title">${esc(e.title)}</div>
-        <div class="meta">${esc(e.distance_km)} km · ${esc(window.interpolate(t("积分 %s"), [e.bonus_points]))} ${clock(e.arrive_due_at)}</div>
+        <div class="meta">${esc(e.distance_km)} km · ${esc(fmt("积分 %s", [e.bonus_points]))} ${clock(e.arrive_due_at)}</div>
         <div class="addr">${esc(e.address)}</div>
         <button class="btn primary" data-claim="${e.id}">${t("抢单")}</button></article>`
           )

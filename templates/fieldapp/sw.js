@@ -31,13 +31,13 @@ self.addEventListener("fetch", (event) => {
           }
           return response;
         })
-        .catch(() => caches.match(ASSETS[0]))
+        .catch(() => caches.match(ASSETS[0], { ignoreVary: true }))
     );
     return;
   }
   // Scripts and styles: the cached copy at once, refreshed in the background.
   event.respondWith(
-    caches.match(request).then((hit) => {
+    caches.match(request, { ignoreVary: true }).then((hit) => {
       const fresh = fetch(request)
         .then((response) => {
           if (response.ok) {
