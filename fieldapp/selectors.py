@@ -73,8 +73,11 @@ def order_device_history(*, order: WorkOrder) -> DeviceHistory:
             .select_related("cause", "crew")
             .order_by("-created_at", "-pk")
         )
-        open_orders = list(related.filter(status__in=WorkOrder.OPEN)[:HISTORY_LIMIT])
-        previous = list(related.exclude(status__in=WorkOrder.OPEN)[:HISTORY_LIMIT])
+        # Still being worked on: open and not yet completed (a completed order awaiting its
+        # return visit is history already).
+        unfinished = Q(status__in=WorkOrder.OPEN - WorkOrder.DONE)
+        open_orders = list(related.filter(unfinished)[:HISTORY_LIMIT])
+        previous = list(related.exclude(unfinished)[:HISTORY_LIMIT])
     reports = list(order.reports.order_by("received_at"))
     if order.source_report and order.source_report not in reports:
         reports.insert(0, order.source_report)

@@ -210,16 +210,29 @@ def test_signoff_before_arrival_is_a_conflict(setup):
     assert refused.status_code == 400
 
 
-def test_history_lists_the_callers_and_earlier_orders(setup):
-    body = setup["client"].get(f"/api/v1/crew/orders/{setup['order'].pk}/history").json()
-    assert set(body) == {
-        "device",
-        "transformer",
-        "previous",
-        "open_orders",
-        "contact_phones",
-        "symptoms",
-    }
+def test_history_lists_earlier_and_open_orders_on_the_transformer(setup):
+    from grids.tests.factories import ServicePointFactory
+
+    # Given a premise whose transformer had an earlier, completed order and has another open
+    point = ServicePointFactory()
+    neighbour = ServicePointFactory(transformer=point.transformer)
+    earlier = force_status(
+        make_order(service_point=neighbour, title="上月跳闸"),
+        S.COMPLETED,
+        crew=setup["crew"],
+        findings="低压熔丝熔断",
+    )
+    still_open = make_order(service_point=neighbour, title="电压低")
+    unrelated = make_order(service_point=ServicePointFactory(), title="别处")
+    order = force_status(make_order(service_point=point), S.ON_SITE, crew=setup["crew"])
+    # When the crew asks for the device history of its order
+    body = setup["client"].get(f"/api/v1/crew/orders/{order.pk}/history").json()
+    # Then the transformer, the earlier order with its findings and the open one are listed
+    assert body["transformer"]["code"] == point.transformer.code
+    assert [o["id"] for o in body["previous"]] == [earlier.pk]
+    assert body["previous"][0]["findings"] == "低压熔丝熔断"
+    assert [o["id"] for o in body["open_orders"]] == [still_open.pk]
+    assert unrelated.pk not in [o["id"] for o in body["previous"] + body["open_orders"]]
 
 
 def test_shell_service_worker_and_manifest(setup, client, outsider):
