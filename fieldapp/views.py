@@ -44,7 +44,8 @@ def shell_assets() -> list[str]:
     return [
         reverse("fieldapp-shell"),
         reverse("fieldapp-manifest"),
-        reverse("javascript-catalog"),
+        # One catalogue URL per language: the cached copy of one never answers for the other.
+        f"{reverse('javascript-catalog')}?lang={get_language()}",
         static("outages/js/coords.js"),
         static("fieldapp/icon.svg"),
         *(static(f"fieldapp/{name}") for name in SHELL_FILES),

@@ -35,19 +35,38 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
-  // Scripts and styles: the cached copy at once, refreshed in the background.
+  // Scripts, styles, catalogues: the network's copy (kept for later), the cached one when
+  // the network fails or takes too long (a weak signal must not hold the app up).
   event.respondWith(
-    caches.match(request, { ignoreVary: true }).then((hit) => {
-      const fresh = fetch(request)
+    new Promise((resolve) => {
+      let settled = false;
+      const fallback = () =>
+        caches.match(request, { ignoreVary: true }).then((hit) => {
+          if (hit && !settled) {
+            settled = true;
+            resolve(hit);
+          }
+          return hit;
+        });
+      const timer = setTimeout(fallback, 4000);
+      fetch(request)
         .then((response) => {
+          clearTimeout(timer);
           if (response.ok) {
             const copy = response.clone();
             caches.open(CACHE).then((cache) => cache.put(request, copy));
           }
-          return response;
+          if (!settled) {
+            settled = true;
+            resolve(response);
+          }
         })
-        .catch(() => hit);
-      return hit || fresh;
+        .catch(() => {
+          clearTimeout(timer);
+          fallback().then((hit) => {
+            if (!hit && !settled) resolve(Response.error());
+          });
+        });
     })
   );
 });

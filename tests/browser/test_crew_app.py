@@ -146,6 +146,12 @@ def test_an_offer_arrives_and_is_accepted(phone, crew_setup):
     _wait_db(page, lambda: WorkOrder.objects.get(pk=order.pk).status == S.ACCEPTED)
     card.locator(".status", has_text="已接单").wait_for()
     phone.shot("orders-accepted")
+    # And the app is available in English
+    page.get_by_role("button", name="English").tap()
+    page.locator(".tabs a", has_text="My orders").wait_for()
+    page.locator(f"article[data-order='{order.pk}']").wait_for()
+    page.locator("#duty", has_text="On duty").wait_for()
+    phone.shot("orders-english")
 
 
 def test_a_pool_claim_won_and_one_lost(phone, crew_setup):
@@ -328,3 +334,25 @@ def test_the_shell_starts_offline_after_the_first_visit(phone, crew_setup):
     page.locator(f"article[data-order='{order.pk}']").wait_for()
     page.locator("#net", has_text="离线").wait_for()
     phone.shot("offline-start")
+
+
+def test_a_queued_action_refused_on_delivery_is_shown(phone, crew_setup):
+    # Given an accepted order and a crew member who sets off while offline
+    order = force_status(make_order(title="冲突测试"), S.ACCEPTED, crew=crew_setup["crew"])
+    phone.open(f"#/order/{order.pk}")
+    page = phone.page
+    page.locator("article.order[data-status='accepted']").wait_for()
+    phone.context.set_offline(True)
+    page.get_by_role("button", name="出发").tap()
+    page.locator(".pending .waiting", has_text="出发").wait_for()
+    # When the order is cancelled meanwhile and the signal comes back
+    force_status(order, S.CANCELLED)
+    phone.context.set_offline(False)
+    # Then the refusal is shown to the crew member and kept in the outbox, not dropped
+    page.locator(".alert.error", has_text="未能送达").wait_for()
+    page.goto(f"{phone.base}/crew/#/outbox")
+    page.locator("article.conflict", has_text="出发").wait_for()
+    phone.shot("outbox-conflict")
+    assert WorkOrder.objects.get(pk=order.pk).departed_at is None
+    page.get_by_role("button", name="知道了").tap()
+    page.get_by_text("全部已发送").wait_for()
