@@ -248,3 +248,13 @@ def test_shell_service_worker_and_manifest(setup, client, outsider):
     assert b"/static/fieldapp/app.js" in worker.content
     manifest = client.get("/crew/manifest.webmanifest").json()
     assert manifest["scope"] == "/crew/"
+
+
+def test_demo_parts_seed_is_idempotent(setup):
+    from django.core.management import call_command
+
+    call_command("seed_demo_parts")
+    call_command("seed_demo_parts")
+    assert SparePart.objects.filter(code="FUSE-LV-100A").count() == 1
+    stock = StationStock.objects.get(station=setup["crew"].station, part__code="CLAMP-JPX")
+    assert stock.quantity >= 40

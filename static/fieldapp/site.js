@@ -117,6 +117,15 @@ function signoffBlock(order) {
     <button class="btn primary">${t("提交签字")}</button></form>`;
 }
 
+// Per part, what the crew still holds for the order and the station's stock (the newest
+// move's figures are the current ones).
+function heldSummary(moves) {
+  const last = new Map(moves.map((m) => [m.part, m]));
+  return [...last.values()]
+    .map((m) => `<div class="held" data-held="${esc(m.part)}">${esc(m.part_name)}：${t("持有")} ${esc(m.held)} · ${t("本站库存")} ${esc(m.station_stock)}</div>`)
+    .join("");
+}
+
 function partsBlock(parts, moves) {
   if (!parts) return "";
   return `<form class="parts-form"><h3>${t("备件")}</h3>
@@ -127,8 +136,8 @@ function partsBlock(parts, moves) {
     <div class="row"><button class="btn" data-move="request">${t("领用")}</button>
     <button class="btn" data-move="use">${t("消耗")}</button></div>
     <ul class="moves">${(moves || [])
-      .map((m) => `<li>${esc(m.kind_display)} ${esc(m.part_name)} × ${esc(m.quantity)} · ${t("持有")} ${esc(m.held)} · ${t("本站库存")} ${esc(m.station_stock)}</li>`)
-      .join("")}</ul></form>`;
+      .map((m) => `<li>${esc(m.kind_display)} ${esc(m.part_name)} × ${esc(m.quantity)}</li>`)
+      .join("")}</ul>${heldSummary(moves || [])}</form>`;
 }
 
 function historyBlock(h) {

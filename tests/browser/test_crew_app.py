@@ -83,7 +83,10 @@ class CrewPhone:
         self.page.goto(f"{self.base}/crew/{hash_}")
         self.page.wait_for_function("document.documentElement.dataset.appReady === '1'")
 
-    def shot(self, label: str) -> None:
+    def shot(self, label: str, target: str | None = None) -> None:
+        """A phone-screen screenshot, scrolled to ``target`` (a selector) when given."""
+        if target is not None:
+            self.page.locator(target).first.scroll_into_view_if_needed()
         self.page.evaluate(
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
@@ -92,7 +95,7 @@ class CrewPhone:
             targets.append(Path(os.environ["CREW_SHOTS"]))
         for directory in targets:
             directory.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(directory / f"crew-{label}.png"), full_page=True)
+            self.page.screenshot(path=str(directory / f"crew-{label}.png"))
 
 
 @pytest.fixture
@@ -206,7 +209,7 @@ def test_the_field_sequence_to_completion_with_photo_and_signature(phone, crew_s
     form.locator("input[name=photos]").set_input_files(
         files=[{"name": "site.png", "mimeType": "image/png", "buffer": png_bytes(64, 48)}]
     )
-    phone.shot("order-findings")
+    phone.shot("order-findings", "form.findings")
     form.get_by_role("button", name="提交勘查").tap()
     _wait_db(page, lambda: WorkOrderPhoto.objects.filter(order=order).count() == 1)
     _settled(page)
@@ -221,7 +224,7 @@ def test_the_field_sequence_to_completion_with_photo_and_signature(phone, crew_s
     for step in range(1, 12):
         page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 30 + (step % 3) * 30)
     page.mouse.up()
-    phone.shot("order-signature")
+    phone.shot("order-signature", "form.signoff")
     sign.get_by_role("button", name="提交签字").tap()
     _wait_db(page, lambda: CustomerSignoff.objects.filter(order=order).exists())
     # And restores supply and completes
@@ -293,11 +296,12 @@ def test_parts_requested_and_used_against_stock(phone, crew_setup):
     assert StationStock.objects.get(part=part).quantity == 1
     page.locator("form.parts-form").get_by_role("button", name="消耗").tap()
     page.locator(".moves li", has_text="消耗").wait_for()
+    page.locator("[data-held='FUSE-10A']", has_text="持有 0").wait_for()
     # And more is asked for than the station holds: refused, shown, stock unchanged
     page.locator("form.parts-form input[name=quantity]").fill("5")
     page.locator("form.parts-form").get_by_role("button", name="领用").tap()
     page.locator(".alert.error", has_text="库存不足").wait_for()
-    phone.shot("parts-order")
+    phone.shot("parts-order", "form.parts-form")
     # Then the stock and the moves add up
     assert StationStock.objects.get(part=part).quantity == 1
     assert list(PartMove.objects.order_by("pk").values_list("kind", "quantity")) == [
