@@ -61,7 +61,13 @@ def shell(request: HttpRequest) -> HttpResponse:
         return HttpResponseForbidden(_("只有抢修班组成员可以使用此应用。"))
     get_token(request)  # the CSRF cookie the app's writes send back
     poll = int(getattr(settings, "FIELDAPP_POLL_SECONDS", POLL_SECONDS))
-    context = {"poll_ms": poll * 1000, "language": get_language(), "version": shell_version()}
+    ping = int(getattr(settings, "FIELDAPP_PING_SECONDS", 60))
+    context = {
+        "poll_ms": poll * 1000,
+        "ping_ms": ping * 1000,
+        "language": get_language(),
+        "version": shell_version(),
+    }
     return render(request, "fieldapp/shell.html", context)
 
 

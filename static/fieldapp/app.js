@@ -158,7 +158,7 @@ async function boot() {
   await refreshOutboxBadge();
   outbox.flush().catch(() => null);
   setInterval(tick, Number(root.dataset.pollMs) || 10000);
-  setInterval(sendPoints, 60000);
+  setInterval(sendPoints, Number(root.dataset.pingMs) || 60000);
   document.documentElement.dataset.appReady = "1";
   if (navigator.serviceWorker) {
     navigator.serviceWorker.ready.then(() => (document.documentElement.dataset.swReady = "1"));

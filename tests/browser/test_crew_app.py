@@ -360,3 +360,19 @@ def test_a_queued_action_refused_on_delivery_is_shown(phone, crew_setup):
     assert WorkOrder.objects.get(pk=order.pk).departed_at is None
     page.get_by_role("button", name="知道了").tap()
     page.get_by_text("全部已发送").wait_for()
+
+
+def test_duty_and_position_pings(phone, crew_setup, settings):
+    # Given a crew member on duty whose phone may share its position
+    settings.FIELDAPP_PING_SECONDS = 1
+    crew = crew_setup["crew"]
+    phone.open()
+    page = phone.page
+    # Then the position is sent in batches to the crew API
+    _wait_db(page, lambda: crew.locations.filter(lat=22.5401, lng=114.0502).exists())
+    # When the crew member goes off duty
+    page.locator("#duty", has_text="在岗").tap()
+    page.locator("#duty.off", has_text="下班").wait_for()
+    crew.refresh_from_db()
+    assert crew.on_duty is False
+    phone.shot("off-duty")
