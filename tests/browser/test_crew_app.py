@@ -125,6 +125,38 @@ def _wait_db(page, predicate, timeout_ms: int = 15_000) -> None:
         waited += 100
 
 
+def _check_map_links(page, order) -> None:
+    """Amap and Tencent get GCJ-02, Baidu BD-09, the system map WGS-84 (as the server's
+    conversion computes them)."""
+    from math import atan2, cos, sin, sqrt
+    from urllib.parse import parse_qs, urlparse
+
+    from outages.publicmap.coords import wgs84_to_gcj02
+
+    glat, glng = wgs84_to_gcj02(order.lat, order.lng)
+    x_pi = 3.141592653589793 * 3000.0 / 180.0
+    z = sqrt(glng * glng + glat * glat) + 0.00002 * sin(glat * x_pi)
+    theta = atan2(glat, glng) + 0.000003 * cos(glng * x_pi)
+    blat, blng = z * sin(theta) + 0.006, z * cos(theta) + 0.0065
+
+    def query(name: str) -> dict:
+        return parse_qs(urlparse(page.locator(f"[data-map='{name}']").get_attribute("href")).query)
+
+    amap_lng, amap_lat = map(float, query("amap")["position"][0].split(","))
+    assert abs(amap_lat - glat) < 1e-5
+    assert abs(amap_lng - glng) < 1e-5
+    assert abs(glat - order.lat) > 1e-4  # the offset is real in Shenzhen
+    baidu = query("baidu")
+    assert baidu["coord_type"] == ["bd09ll"]
+    baidu_lat, baidu_lng = map(float, baidu["location"][0].split(","))
+    assert abs(baidu_lat - blat) < 1e-5
+    assert abs(baidu_lng - blng) < 1e-5
+    tencent = query("tencent")["marker"][0]
+    assert f"coord:{glat:.6f},{glng:.6f}" in tencent
+    system = page.locator("[data-map='system']").get_attribute("href")
+    assert system.startswith(f"geo:{order.lat:.6f},{order.lng:.6f}")
+
+
 def _settled(page) -> None:
     """Wait until the order screen has redrawn after the last action."""
     page.wait_for_function("document.documentElement.dataset.busy !== '1'")
@@ -194,8 +226,7 @@ def test_the_field_sequence_to_completion_with_photo_and_signature(phone, crew_s
     phone.open(f"#/order/{order.pk}")
     page = phone.page
     page.locator("article.order[data-status='accepted']").wait_for()
-    assert "uri.amap.com" in page.locator("[data-map='amap']").get_attribute("href")
-    assert "coord_type=bd09ll" in page.locator("[data-map='baidu']").get_attribute("href")
+    _check_map_links(page, order)
     phone.shot("order-accepted")
     # When the crew sets off and arrives (with the phone's position)
     page.get_by_role("button", name="出发").tap()
