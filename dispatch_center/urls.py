@@ -28,8 +28,11 @@ urlpatterns = [
     path("api/v1/", include("workorders.reliability_urls")),
     path("api/v1/", include("workorders.api_urls")),
     path("api/v1/", include("complaints.api_urls")),
+    path("api/v1/", include("fieldapp.api_urls")),
     # The dispatcher console (dispatchers and supervisors): /console/, /console/feed.json.
     path("console/", include("workorders.urls")),
+    # The crews' phone app (its service worker is served from /crew/ for its scope).
+    path("crew/", include("fieldapp.urls")),
     # The complaint desk and its bulletin.
     path("complaints/", include("complaints.urls")),
     # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
