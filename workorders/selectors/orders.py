@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dispatch_center.core.exceptions import NotFound
 from outages.models import Priority
@@ -114,6 +115,20 @@ def work_order_get_detail(*, order_id: int) -> WorkOrder:
     if order is None:
         raise NotFound(_("工单 %(id)s 不存在。") % {"id": order_id})
     return order
+
+
+# Timeline actors that are not people, in words (the row keeps the machine label).
+ACTOR_LABELS = {
+    "dispatch": gettext_noop("自动派单"),
+    "beat": gettext_noop("定时任务"),
+    "system": gettext_noop("系统"),
+}
+
+
+def actor_label(label: str) -> str:
+    """A timeline row's actor as the console shows it: a username as it is, a machine
+    label (``dispatch``, ``beat``, ``system``) in words."""
+    return _(ACTOR_LABELS[label]) if label in ACTOR_LABELS else label
 
 
 def reason_label(code: str) -> str:
