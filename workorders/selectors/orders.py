@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 from dispatch_center.core.exceptions import NotFound
 from outages.models import Priority
 from workorders import dispatching
+from workorders.labels import console_label
 from workorders.models import (
     DispatchDecision,
     DispatchRefusal,
@@ -128,12 +129,14 @@ ACTOR_LABELS = {
 def actor_label(label: str) -> str:
     """A timeline row's actor as the console shows it: a username as it is, a machine
     label (``dispatch``, ``beat``, ``system``) in words."""
-    return _(ACTOR_LABELS[label]) if label in ACTOR_LABELS else label
+    return console_label(_(ACTOR_LABELS[label])) if label in ACTOR_LABELS else label
 
 
 def reason_label(code: str) -> str:
-    """A dispatch reason or score component code in words."""
-    return _(dispatching.REASON_LABELS.get(code, code))
+    """A dispatch reason or score component code in words (an unknown code as it is)."""
+    if code not in dispatching.REASON_LABELS:
+        return code
+    return console_label(_(dispatching.REASON_LABELS[code]))
 
 
 def decision_explain(decision: DispatchDecision) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
 
-O = Outage.Status
+OS = Outage.Status
 S = WorkOrder.Status
 # The order states that each crew state of an outage stands for.
 CREW_STATE_OF_ORDER = {
-    O.CREW_DISPATCHED: {S.DISPATCHED, S.CLAIMED, S.ACCEPTED, S.EN_ROUTE},
-    O.CREW_ON_SITE: {S.ON_SITE, S.COMPLETED},
+    OS.CREW_DISPATCHED: {S.DISPATCHED, S.CLAIMED, S.ACCEPTED, S.EN_ROUTE},
+    OS.CREW_ON_SITE: {S.ON_SITE, S.COMPLETED},
 }
 
 
@@ -41,7 +41,7 @@ def test_the_demo_crew_on_site_is_the_repair_orders_state(settings, tmp_path, ca
     # Then the cable fault has its crew on site through its order, arrived within the deadline
     cable = Outage.objects.get(cause__code="cable_fault")
     order = _repair_order(cable)
-    assert cable.status == O.CREW_ON_SITE
+    assert cable.status == OS.CREW_ON_SITE
     assert order.status == S.ON_SITE
     assert order.arrived_at is not None
     assert order.arrived_at <= order.arrive_due_at
