@@ -226,3 +226,51 @@ def test_the_timeline_names_machine_actors_in_words(api_client, dispatcher):
     timeline = api_client.get(f"/api/v1/work-orders/{order.pk}").json()["timeline"]
     assert {t["actor"] for t in timeline} == {"dispatch"}
     assert {t["actor_display"] for t in timeline} == {"自动派单"}
+
+
+@pytest.mark.parametrize(
+    ("outage_status", "order_status", "shown"),
+    [
+        ("crew_on_site", "dispatched", "crew_dispatched"),
+        ("crew_on_site", "on_site", "crew_on_site"),
+        ("crew_dispatched", "on_site", "crew_on_site"),
+        ("crew_dispatched", "created", "confirmed"),
+        ("crew_on_site", None, "confirmed"),
+        ("confirmed", "en_route", "crew_dispatched"),
+        ("predicted", "dispatched", "predicted"),
+        ("partially_restored", "on_site", "partially_restored"),
+        ("in_progress", None, "in_progress"),
+    ],
+)
+def test_the_console_derives_an_outages_crew_state_from_its_order(
+    outage_status, order_status, shown
+):
+    from workorders.selectors.console import outage_repair_status
+
+    assert outage_repair_status(outage_status, order_status) == shown
+
+
+def test_the_feed_shows_the_crew_state_of_the_repair_order(client, dispatcher):
+    # Given an outage marked "crew on site" while its repair order is only dispatched
+    from outages import services as outage_services
+    from outages.models import Outage
+    from outages.tests.conftest import build_network
+    from outages.tests.factories import outage_type
+
+    net = build_network()
+    crew = make_crew(dlat=0.002)
+    outage = outage_services.outage_create(
+        type=outage_type("fault_mv_feeder"), device=net["S1"], source="rollup", actor=None
+    )
+    order = services.work_order_raise_for_outage(outage_id=outage.pk)
+    services.work_order_assign(order=order, crew=crew, actor=None)
+    Outage.objects.filter(pk=outage.pk).update(status=Outage.Status.CREW_ON_SITE)
+    client.force_login(dispatcher)
+
+    # When the console reads its feed
+    rows = {o["id"]: o for o in client.get("/console/feed.json").json()["outages"]}
+
+    # Then the outage's shown state follows the order
+    assert rows[outage.pk]["status"] == "crew_on_site"
+    assert rows[outage.pk]["order_status"] == "dispatched"
+    assert rows[outage.pk]["repair_status"] == "crew_dispatched"

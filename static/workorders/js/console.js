@@ -334,7 +334,7 @@
           el("span", { className: "order-id", text: interpolate(gettext("停电 #%(id)s"), { id: o.id }, true) }),
           chip(K.label("category", o.category), "chip-kind"),
           el("span", { className: "spacer" }),
-          chip(K.label("outageStatus", o.status), "chip-status outage-" + o.status)
+          chip(K.label("outageStatus", o.repair_status || o.status), "chip-status outage-" + (o.repair_status || o.status))
         ]),
         el("button", {
           type: "button", className: "link-button order-title", text: o.type + (o.device ? " · " + o.device : ""),
