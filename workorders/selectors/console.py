@@ -172,7 +172,7 @@ def _bbox_centre(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
 
 # The outage's repair state as its repair order says (the order is the source of truth for
 # the crew: an outage must never read "crew on site" beside an order still "dispatched").
-_REPAIR_STATE = {
+_REPAIR_STATE: dict[str, str] = {
     WorkOrder.Status.DISPATCHED: Outage.Status.CREW_DISPATCHED,
     WorkOrder.Status.CLAIMED: Outage.Status.CREW_DISPATCHED,
     WorkOrder.Status.ACCEPTED: Outage.Status.CREW_DISPATCHED,
