@@ -20,3 +20,4 @@ class OutagesConfig(AppConfig):
         events.subscribe(events.OUTAGE_CHANGED, snapshot.on_outage_changed)
         events.subscribe(events.OUTAGE_ETR_CHANGED, notifications.on_etr_changed)
         events.subscribe(events.OUTAGE_RESTORED, notifications.on_restored)
+        events.subscribe(events.OUTAGE_NOTICE_PUBLISHED, notifications.on_notice_published)

@@ -33,6 +33,11 @@ urlpatterns = [
         name="work-order-dispatch",
     ),
     path(
+        "work-orders/<int:order_id>/place",
+        console.WorkOrderPlaceApi.as_view(),
+        name="work-order-place",
+    ),
+    path(
         "work-orders/<int:order_id>/publish",
         console.WorkOrderPublishApi.as_view(),
         name="work-order-publish",

@@ -41,10 +41,12 @@ from django.views.decorators.http import require_safe
 
 from dispatch_center.core import roles
 from dispatch_center.core.dates import iso
+from dispatch_center.core.i18n import pick_name
 from grids.models import Crew
-from outages.models import Outage, OutageCategory, Priority
+from outages.models import Outage, OutageCategory, OutageType, Priority
 from outages.publicmap.publishing import districts_geojson
 from workorders import selectors
+from workorders.labels import console_choices
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder, WorkOrderEvent
 from workorders.selectors import crews_fingerprint as _crews_fingerprint
 
@@ -114,13 +116,23 @@ def console_json_access(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
 
 def _choices(choices: Iterable[tuple[Any, Any]]) -> dict[str, str]:
-    return {str(value): str(label) for value, label in choices}
+    return dict(console_choices(choices))
 
 
 @cache
 def _districts_geojson() -> dict[str, Any]:
     # Reference geography from a module constant (grids.geodata): built once per process.
     return districts_geojson()
+
+
+def _outage_types() -> list[dict[str, str]]:
+    """The active outage types for the console's outage dialogs, named in the language."""
+    return [
+        {"code": t.code, "name": pick_name(t.name, t.name_en), "category": t.category.code}
+        for t in OutageType.objects.filter(is_active=True)
+        .select_related("category")
+        .order_by("category__sort_order", "code")
+    ]
 
 
 def _page_config(request: HttpRequest) -> dict[str, Any]:
@@ -133,6 +145,16 @@ def _page_config(request: HttpRequest) -> dict[str, Any]:
         "ordersApi": reverse("work-order-list"),
         "loginUrl": reverse("login") + "?next=" + reverse("console"),
         "csrfToken": get_token(request),
+        "api": {
+            "place": reverse("work-order-list") + "/{id}/place",
+            "outages": reverse("outage-list"),
+            "declare": reverse("outage-declare"),
+            "devicesNear": reverse("outage-devices-near"),
+            "plannedCreate": reverse("outage-planned-create"),
+            "plannedPreview": reverse("outage-planned-preview"),
+            "servicePointSearch": reverse("service-point-search"),
+        },
+        "outageTypes": _outage_types(),
         "statusGroups": {name: list(statuses) for name, statuses in STATUS_GROUPS},
         "labels": {
             "status": _choices(WorkOrder.Status.choices),
@@ -158,10 +180,10 @@ def console(request: HttpRequest) -> HttpResponse:
         "config": _page_config(request),
         "districts": _districts_geojson(),
         "status_groups": [(name, statuses) for name, statuses in STATUS_GROUPS],
-        "statuses": WorkOrder.Status.choices,
-        "kinds": WorkOrder.Kind.choices,
-        "sla_states": WorkOrder.SlaState.choices,
-        "crew_statuses": Crew.Status.choices,
+        "statuses": console_choices(WorkOrder.Status.choices),
+        "kinds": console_choices(WorkOrder.Kind.choices),
+        "sla_states": console_choices(WorkOrder.SlaState.choices),
+        "crew_statuses": console_choices(Crew.Status.choices),
     }
     return render(request, "workorders/console.html", context)
 

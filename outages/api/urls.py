@@ -6,12 +6,19 @@ API.md); the staff paths by the staff clients.
 
 from django.urls import path
 
-from outages.api import calls, public, reports, scada, staff, subscriptions
+from outages.api import calls, manual, public, reports, scada, staff, subscriptions
 
 urlpatterns = [
     # Staff: the outage information pool (outages.api.staff).
     path("outages", staff.OutageListApi.as_view(), name="outage-list"),
     path("outages/planned", staff.PlannedOutageCreateApi.as_view(), name="outage-planned-create"),
+    path(
+        "outages/planned/preview",
+        manual.PlannedOutagePreviewApi.as_view(),
+        name="outage-planned-preview",
+    ),
+    path("outages/manual", manual.OutageDeclareApi.as_view(), name="outage-declare"),
+    path("outages/devices-near", manual.DevicesNearApi.as_view(), name="outage-devices-near"),
     path("outages/notices", staff.PlannedNoticeListApi.as_view(), name="outage-notices"),
     path(
         "outages/stats/districts",

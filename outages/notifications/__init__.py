@@ -31,6 +31,7 @@ Where things live: ``senders`` (delivery), ``messages`` (text, masking, unsubscr
 
 from outages.notifications.messages import (
     KIND_ETR,
+    KIND_NOTICE,
     KIND_RESTORED,
     KIND_SUBSCRIBED,
     Message,
@@ -41,6 +42,7 @@ from outages.notifications.messages import (
 )
 from outages.notifications.outbox import (
     MAX_ATTEMPTS,
+    notice_recipients_enrol,
     notification_send,
     notifications_queue_for_outage,
     notifications_sweep,
@@ -63,10 +65,11 @@ from outages.notifications.services import (
     subscription_cancel,
     subscription_create,
 )
-from outages.notifications.subscribers import on_etr_changed, on_restored
+from outages.notifications.subscribers import on_etr_changed, on_notice_published, on_restored
 
 __all__ = [
     "KIND_ETR",
+    "KIND_NOTICE",
     "KIND_RESTORED",
     "KIND_SUBSCRIBED",
     "MAX_ATTEMPTS",
@@ -79,11 +82,13 @@ __all__ = [
     "TooManySubscriptions",
     "compose",
     "mask_recipient",
+    "notice_recipients_enrol",
     "notification_list",
     "notification_send",
     "notifications_queue_for_outage",
     "notifications_sweep",
     "on_etr_changed",
+    "on_notice_published",
     "on_restored",
     "sender_for",
     "subscription_cancel",

@@ -23,6 +23,7 @@ UNSUBSCRIBE_SALT = "outages.subscription.unsubscribe"
 KIND_ETR = "etr"
 KIND_RESTORED = "restored"
 KIND_SUBSCRIBED = "subscribed"
+KIND_NOTICE = "notice"
 
 
 def mask_recipient(recipient: str) -> str:
@@ -88,6 +89,21 @@ def _target(subscription: Subscription, outage: Outage | None) -> str:
     }
 
 
+def _notice_text(outage: Outage | None, lang: str) -> str:
+    """The notice of a planned / temporary outage: when, where and why."""
+    if outage is None or outage.planned_start_at is None:
+        raise ValueError("a notice needs a planned outage")
+    end = outage.planned_end_at or outage.planned_start_at
+    return _(
+        "因%(reason)s，您所在区域计划于 %(start)s 至 %(end)s 停电（编号 %(id)s），请提前做好准备。"
+    ) % {
+        "reason": outage.description or _name(outage.type, lang),
+        "start": _local(outage.planned_start_at, lang),
+        "end": _local(end, lang),
+        "id": outage.pk,
+    }
+
+
 def compose(
     kind: str,
     *,
@@ -96,7 +112,8 @@ def compose(
     etr: datetime | None = None,
     restored_at: datetime | None = None,
 ) -> Message:
-    """The message of ``kind`` (``etr``, ``restored``, ``subscribed``) for ``subscription``,
+    """The message of ``kind`` (``etr``, ``restored``, ``notice``, ``subscribed``) for
+    ``subscription``,
     in its language, with the unsubscribe link."""
     lang = subscription.language
     with translation.override(lang):
@@ -115,6 +132,9 @@ def compose(
             text = _(
                 "您关注的%(target)s已于 %(at)s 恢复供电。如仍无电，请拨打 95598 或在线报修。"
             ) % {"target": target, "at": _local(restored_at or timezone.now(), lang)}
+        elif kind == KIND_NOTICE:
+            subject = _("计划停电通知")
+            text = _notice_text(outage, lang)
         elif kind == KIND_SUBSCRIBED:
             subject = _("停电通知订阅成功")
             text = _("您已订阅%(target)s的进展通知：预计恢复时间变化和恢复供电时将通知您。") % {

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dispatch_center.core.exceptions import ExternalServiceError
-from outages.models import EtrChange, Notification, Outage, Subscription
-from outages.notifications.messages import KIND_ETR, KIND_RESTORED, compose
+from outages.models import EtrChange, Interruption, Notification, Outage, Subscription
+from outages.notifications.messages import KIND_ETR, KIND_NOTICE, KIND_RESTORED, compose
 from outages.notifications.selectors import subscriptions_for_outage
 from outages.notifications.senders import sender_for
 
@@ -81,6 +81,32 @@ def _queue(
     return ids
 
 
+def notice_recipients_enrol(*, outage: Outage) -> int:
+    """Subscribe every customer ``outage`` will cut off who has a phone on file (SMS, to this
+    outage), so its notice, ETR changes and restoration reach them through the outbox; each
+    message carries the unsubscribe link. A live subscription already there is kept (the
+    unique live-outage constraint), so running twice adds nothing. Returns rows inserted."""
+    phones = (
+        Interruption.objects.filter(outage=outage)
+        .exclude(service_point__phone="")
+        .values_list("service_point__phone", flat=True)
+        .distinct()
+    )
+    expires = outage.planned_end_at
+    rows = [
+        Subscription(
+            channel=Subscription.Channel.SMS,
+            recipient=phone,
+            outage=outage,
+            expires_at=expires,
+        )
+        for phone in phones.iterator(chunk_size=2000)
+    ]
+    before = Subscription.objects.filter(outage=outage).count()
+    Subscription.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return Subscription.objects.filter(outage=outage).count() - before
+
+
 @transaction.atomic
 def notifications_queue_for_outage(
     *, outage_id: int, kind: str, etr: str | None = None
@@ -89,7 +115,9 @@ def notifications_queue_for_outage(
     ids of the rows still queued for it (a send task is enqueued for each on commit).
 
     ``kind`` ``etr`` (``etr``: the new ETR as ISO 8601, or None when cleared; the change is
-    the newest ``EtrChange`` to that value, whose id makes the event key) or ``restored``.
+    the newest ``EtrChange`` to that value, whose id makes the event key), ``restored``, or
+    ``notice`` (a planned outage's published notice: its customers with a phone on file are
+    enrolled first, ``notice_recipients_enrol``).
     An ETR change of an outage that is no longer active is not sent (its restoration
     message says more). Safe to run twice: the second run inserts nothing.
     """
@@ -115,6 +143,16 @@ def notifications_queue_for_outage(
             event_key=f"etr:{change.pk}",
             outage=outage,
             etr=new_etr,
+        )
+    if kind == KIND_NOTICE:
+        if outage.notice_published_at is None or outage.status not in Outage.OPEN:
+            return []
+        notice_recipients_enrol(outage=outage)
+        return _queue(
+            subscriptions_for_outage(outage=outage),
+            kind=KIND_NOTICE,
+            event_key=f"notice:{outage.pk}",
+            outage=outage,
         )
     if kind == KIND_RESTORED:
         if outage.restored_at is None:

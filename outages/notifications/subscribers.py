@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from outages.notifications.messages import KIND_ETR, KIND_RESTORED
+from outages.notifications.messages import KIND_ETR, KIND_NOTICE, KIND_RESTORED
 
 if TYPE_CHECKING:
     from outages.events import DomainEvent
@@ -29,3 +29,12 @@ def on_restored(event: DomainEvent) -> None:
     from outages.tasks.notifications import notifications_queue_task
 
     enqueue_on_commit(notifications_queue_task, event.payload["outage_id"], KIND_RESTORED, None)
+
+
+def on_notice_published(event: DomainEvent) -> None:
+    """Subscriber of ``outage.notice_published``: send the notice to the customers the
+    planned outage affects (a task)."""
+    from dispatch_center.core.tasks import enqueue_on_commit
+    from outages.tasks.notifications import notifications_queue_task
+
+    enqueue_on_commit(notifications_queue_task, event.payload["outage_id"], KIND_NOTICE, None)

@@ -3,6 +3,7 @@
 - ``outages``: outages, planned outages and their notices, per-district counts (re-exported
   here: ``from outages import selectors``).
 - ``intake``: trouble reports and an outage's public progress.
+- ``planning``: a planned outage's customers and notice rule before it is published.
 - ``agent``: the hotline agent's page (caller search, customer context, the script).
 - ``work_orders``, ``reliability``, ``complaints``: the reads those higher apps need.
 """
@@ -29,6 +30,7 @@ from outages.selectors.outages import (
     planned_outage_notices,
     planned_outages_for_service_point,
 )
+from outages.selectors.planning import devices_near, planned_outage_preview
 from outages.selectors.reliability import (
     interruption_histories,
     interruption_service_point_ids_with_at_least,
@@ -44,6 +46,7 @@ from outages.selectors.work_orders import (
 )
 
 __all__ = [
+    "devices_near",
     "outage_customers_centre",
     "outage_first_report_at",
     "outage_type_default_priority",
@@ -70,5 +73,6 @@ __all__ = [
     "planned_outage_ids_due_to_end",
     "planned_outage_ids_due_to_start",
     "planned_outage_notices",
+    "planned_outage_preview",
     "planned_outages_for_service_point",
 ]

@@ -4,6 +4,7 @@
   ``outage_restore``, ``outage_set_etr``, ``outage_set_cause``, ``outage_set_description``.
 - ``interruptions``: ``outage_restore_device`` (partial restoration), ``outage_widen``,
   ``outage_add_device``, ``outage_open_nested``.
+- ``manual``: ``outage_declare_by_hand`` (a fault outage from a device or a set of calls).
 - ``planned``: ``planned_outage_create`` (notice rules), ``planned_outage_publish_notice``,
   ``planned_outage_start``.
 - ``common``: shared helpers, including the lock helper ``outage_qs_for_update``.
@@ -28,6 +29,7 @@ from .lifecycle import (
     outage_set_etr,
     outage_transition,
 )
+from .manual import outage_declare_by_hand
 from .planned import planned_outage_create, planned_outage_publish_notice, planned_outage_start
 from .rollup_service import rollup_request, rollup_run
 from .scada import scada_event_apply
@@ -35,6 +37,7 @@ from .scada import scada_event_apply
 __all__ = [
     "outage_add_device",
     "outage_create",
+    "outage_declare_by_hand",
     "outage_open_nested",
     "outage_qs_for_update",
     "outage_restore",

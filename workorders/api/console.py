@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.serializers import ErrorSerializer
-from grids.models import Crew, Grid, ServicePoint
+from grids.models import Crew, Device, Grid, ServicePoint
 from workorders import selectors, services
 from workorders.models import WorkOrder
 
@@ -225,9 +225,24 @@ class _FilteredCrewSerializer(serializers.Serializer):
     distance_km = serializers.FloatField(allow_null=True)
 
 
+class _OnDutyCrewSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "WorkOrderOnDutyCrew"
+
+    crew_id = serializers.IntegerField()
+    crew = _CrewBriefSerializer()
+    eligible = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    reason_labels = serializers.ListField(child=serializers.CharField())
+    distance_km = serializers.FloatField(allow_null=True)
+    open_orders = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+
+
 class WorkOrderSuggestionsApi(APIView):
     """Crews ranked for this order now (what auto-dispatch would pick), with the score
-    components, and the nearest crews filtered out with their reasons."""
+    components, the nearest crews filtered out with their reasons, and every on-duty crew the
+    dispatcher may pick by hand (``on_duty``: overriding the filters needs a reason)."""
 
     permission_classes = [IsAuthenticated, CanWriteOrders]
 
@@ -238,6 +253,8 @@ class WorkOrderSuggestionsApi(APIView):
         candidates = _SuggestionSerializer(many=True)
         filtered_out = _FilteredCrewSerializer(many=True)
         outcome = serializers.CharField()
+        outcome_label = serializers.CharField()
+        on_duty = _OnDutyCrewSerializer(many=True)
 
     @extend_schema(
         operation_id="work_orders_suggestions",
@@ -252,7 +269,12 @@ class WorkOrderSuggestionsApi(APIView):
                 _("limit 必须是整数。"), code="invalid", fields={"limit": [_("必须是整数。")]}
             ) from None
         order = selectors.work_order_get(order_id=order_id)
-        return Response(selectors.work_order_suggestions(order=order, limit=limit))
+        answer = selectors.work_order_suggestions(order=order, limit=limit)
+        answer["outcome_label"] = (
+            selectors.reason_label(answer["outcome"]) if answer["outcome"] else ""
+        )
+        answer["on_duty"] = selectors.work_order_on_duty_crews(order=order)
+        return Response(answer)
 
 
 # --- console: writes ------------------------------------------------------------------------------
@@ -286,7 +308,8 @@ def _write(
 
 class WorkOrderDispatchApi(APIView):
     """Dispatch or re-dispatch: to the chosen ``crew`` (manual), or, without one, back to
-    automatic dispatch (withdrawn from the current crew, which is not offered it again)."""
+    automatic dispatch (withdrawn from the current crew, which is not offered it again).
+    ``override`` picks a crew the filters exclude: a ``reason`` is then required (400)."""
 
     permission_classes = [IsAuthenticated, CanWriteOrders]
 
@@ -297,6 +320,7 @@ class WorkOrderDispatchApi(APIView):
         crew = serializers.PrimaryKeyRelatedField(
             queryset=Crew.objects.all(), required=False, allow_null=True
         )
+        override = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(
         operation_id="work_orders_dispatch",
@@ -305,6 +329,45 @@ class WorkOrderDispatchApi(APIView):
     )
     def post(self, request: Request, order_id: int) -> Response:
         return _write(request, order_id, self.InputSerializer, services.work_order_dispatch_by_hand)
+
+
+class WorkOrderPlaceApi(APIView):
+    """Put an order on the map: a point (``lat``, ``lng``), a ``service_point`` or a
+    ``device`` (exactly one); grid, district and area class follow the nearest premise."""
+
+    permission_classes = [IsAuthenticated, CanWriteOrders]
+
+    class InputSerializer(_VersionedInput):
+        class Meta:
+            ref_name = "WorkOrderPlaceInput"
+
+        lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+        lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
+        service_point = serializers.PrimaryKeyRelatedField(
+            queryset=ServicePoint.objects.all(), required=False
+        )
+        device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.all(), required=False)
+        address = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=300
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if ("lat" in attrs) != ("lng" in attrs):
+                raise serializers.ValidationError({"lng": [_("纬度和经度须同时提供。")]})
+            given = ("lat" in attrs) + ("service_point" in attrs) + ("device" in attrs)
+            if given != 1:
+                raise serializers.ValidationError(
+                    {"lat": [_("请在地图上点选位置，或选择一个用户或设备（三选一）。")]}
+                )
+            return attrs
+
+    @extend_schema(
+        operation_id="work_orders_place",
+        request=InputSerializer,
+        responses={200: WorkOrderDetailSerializer, **WRITE_ERRORS},
+    )
+    def post(self, request: Request, order_id: int) -> Response:
+        return _write(request, order_id, self.InputSerializer, services.work_order_place)
 
 
 class WorkOrderPublishApi(APIView):

@@ -90,9 +90,13 @@ class _TimelineSerializer(serializers.Serializer):
     to_status = serializers.CharField()
     crew = serializers.CharField(source="crew.name", allow_null=True, default=None)
     actor = serializers.CharField(source="actor_label")
+    actor_display = serializers.SerializerMethodField()
     reason = serializers.CharField()
     at = serializers.DateTimeField()
     data = serializers.JSONField()  # type: ignore[assignment]
+
+    def get_actor_display(self, event: Any) -> str:
+        return selectors.actor_label(str(event.actor_label))
 
 
 class _RefusalSerializer(serializers.Serializer):

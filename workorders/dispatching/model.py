@@ -59,6 +59,8 @@ REASON_LABELS: Mapping[str, str] = MappingProxyType(
         "workload": gettext_noop("在手工单"),
         "sla": gettext_noop("超时风险"),
         "territory": gettext_noop("本网格优先"),
+        "no_location": gettext_noop("工单位置未知，无法按距离排序"),
+        "no_crew_on_duty": gettext_noop("没有在班班组"),
     }
 )
 

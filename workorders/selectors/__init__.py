@@ -38,11 +38,13 @@ from .dispatch import (
     crew_board,
     crew_states_for_dispatch,
     work_order_dispatch_request,
+    work_order_on_duty_crews,
     work_order_refusals,
     work_order_suggestions,
 )
 from .orders import (
     LIST_RELATED,
+    actor_label,
     decision_explain,
     reason_label,
     work_order_counts_by_status,
@@ -60,6 +62,7 @@ from .sweepers import (
 )
 
 __all__ = [
+    "actor_label",
     "complaint_work_order_ids",
     "complaint_work_order_trace_facts",
     "complaint_breached_order_ids",
@@ -87,6 +90,7 @@ __all__ = [
     "sla_due_filter",
     "work_order_counts_by_status",
     "work_order_dispatch_request",
+    "work_order_on_duty_crews",
     "work_order_get",
     "work_order_get_detail",
     "work_order_ids_offer_expired",

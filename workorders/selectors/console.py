@@ -17,6 +17,7 @@ from dispatch_center.core.dates import iso
 from dispatch_center.core.i18n import pick_name
 from grids.models import Crew, District, Grid
 from outages import selectors as outage_selectors
+from outages.models import Outage
 from workorders.models import WorkOrder
 
 from .dispatch import crew_board
@@ -169,6 +170,30 @@ def _bbox_centre(geometry: dict[str, Any] | None) -> tuple[float, float] | None:
     return (min(ys) + max(ys)) / 2, (min(xs) + max(xs)) / 2
 
 
+# The outage's repair state as its repair order says (the order is the source of truth for
+# the crew: an outage must never read "crew on site" beside an order still "dispatched").
+_REPAIR_STATE: dict[str, str] = {
+    WorkOrder.Status.DISPATCHED: Outage.Status.CREW_DISPATCHED,
+    WorkOrder.Status.CLAIMED: Outage.Status.CREW_DISPATCHED,
+    WorkOrder.Status.ACCEPTED: Outage.Status.CREW_DISPATCHED,
+    WorkOrder.Status.EN_ROUTE: Outage.Status.CREW_DISPATCHED,
+    WorkOrder.Status.ON_SITE: Outage.Status.CREW_ON_SITE,
+    WorkOrder.Status.COMPLETED: Outage.Status.CREW_ON_SITE,
+}
+_CREW_STATES = frozenset({Outage.Status.CREW_DISPATCHED, Outage.Status.CREW_ON_SITE})
+
+
+def outage_repair_status(outage_status: str, order_status: str | None) -> str:
+    """The status the console shows for an outage: its own, except that the crew states
+    (crew dispatched, crew on site) are derived from its live repair order when it has one."""
+    if outage_status not in _CREW_STATES and outage_status != Outage.Status.CONFIRMED:
+        return outage_status
+    derived = _REPAIR_STATE.get(order_status or "")
+    if derived is None:
+        return Outage.Status.CONFIRMED if outage_status in _CREW_STATES else outage_status
+    return derived
+
+
 def console_outage_rows() -> list[dict[str, Any]]:
     """Active outages with their area, a label point and their live repair order, names in
     the active language."""
@@ -194,6 +219,10 @@ def console_outage_rows() -> list[dict[str, Any]]:
             {
                 "id": outage.pk,
                 "status": outage.status,
+                "repair_status": outage_repair_status(
+                    outage.status, order.status if order is not None else None
+                ),
+                "order_status": order.status if order is not None else None,
                 "category": outage.type.category.code,
                 "type": pick_name(outage.type.name, outage.type.name_en),
                 "cause": pick_name(cause.name, cause.name_en) if cause is not None else None,

@@ -162,6 +162,60 @@ def work_order_suggestions(
     }
 
 
+def work_order_on_duty_crews(
+    *, order: WorkOrder, now: datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Every on-duty crew the dispatcher may pick by hand for ``order`` (nearest first, else
+    its own grid's first), each with ``eligible`` and, when the filters exclude it, the
+    reasons as codes and in words. An order without a position is not ranked, but the
+    filters that do not need one (skill, capacity, refusals) still apply."""
+    now = now or timezone.now()
+    request = work_order_dispatch_request(order)
+    states = [s for s in crew_states_for_dispatch() if s.on_duty]
+    rejected, timed_out = work_order_refusals(order.pk)
+    reasons: dict[int, tuple[str, ...]] = {}
+    if request is not None:
+        ranking = dispatching.pick_next_crew(
+            request, states, rejected_by=rejected, timed_out=timed_out, now=now
+        )
+        reasons = {f.crew_id: f.reasons for f in ranking.filtered}
+    else:
+        skill = order.skill_needed.code if order.skill_needed is not None else None
+        for s in states:
+            found = [
+                code
+                for code, applies in (
+                    (dispatching.MISSING_SKILL, bool(skill) and skill not in s.skills),
+                    (dispatching.NO_CAPACITY, s.spare <= 0),
+                    (dispatching.REJECTED, s.id in rejected),
+                    (dispatching.TIMED_OUT, s.id in timed_out),
+                )
+                if applies
+            ]
+            if found:
+                reasons[s.id] = tuple(found)
+
+    def key(s: dispatching.CrewState) -> tuple[float, bool, int]:
+        far = _distance(request, s) if request is not None else 0.0
+        return (far, s.grid_id != order.grid_id, s.id)
+
+    chosen = sorted(states, key=key)[:limit]
+    crews = Crew.objects.select_related("station").in_bulk([s.id for s in chosen])
+    return [
+        {
+            "crew_id": s.id,
+            "crew": _crew_brief(crews[s.id]),
+            "eligible": s.id not in reasons,
+            "reasons": list(reasons.get(s.id, ())),
+            "reason_labels": [reason_label(r) for r in reasons.get(s.id, ())],
+            "distance_km": _round(_distance(request, s)) if request is not None else None,
+            "open_orders": s.open_orders,
+            "capacity": s.capacity,
+        }
+        for s in chosen
+    ]
+
+
 def _distance(order: dispatching.OrderRequest, crew: dispatching.CrewState) -> float:
     if crew.lat is None or crew.lng is None:
         return math.inf

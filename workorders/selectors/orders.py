@@ -8,10 +8,12 @@ from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dispatch_center.core.exceptions import NotFound
 from outages.models import Priority
 from workorders import dispatching
+from workorders.labels import console_label
 from workorders.models import (
     DispatchDecision,
     DispatchRefusal,
@@ -116,9 +118,25 @@ def work_order_get_detail(*, order_id: int) -> WorkOrder:
     return order
 
 
+# Timeline actors that are not people, in words (the row keeps the machine label).
+ACTOR_LABELS = {
+    "dispatch": gettext_noop("自动派单"),
+    "beat": gettext_noop("定时任务"),
+    "system": gettext_noop("系统"),
+}
+
+
+def actor_label(label: str) -> str:
+    """A timeline row's actor as the console shows it: a username as it is, a machine
+    label (``dispatch``, ``beat``, ``system``) in words."""
+    return console_label(_(ACTOR_LABELS[label])) if label in ACTOR_LABELS else label
+
+
 def reason_label(code: str) -> str:
-    """A dispatch reason or score component code in words."""
-    return _(dispatching.REASON_LABELS.get(code, code))
+    """A dispatch reason or score component code in words (an unknown code as it is)."""
+    if code not in dispatching.REASON_LABELS:
+        return code
+    return console_label(_(dispatching.REASON_LABELS[code]))
 
 
 def decision_explain(decision: DispatchDecision) -> dict[str, Any]:

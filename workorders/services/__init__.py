@@ -15,7 +15,8 @@
 - ``crew``: location pings, the idempotency wrapper; ``crew_actions``: one service per action
   of the crew app (``crew_action_run`` checks and runs it in the wrapper); ``photos``: site
   photo checks.
-- ``console``: the console's dispatch button (manual or back to automatic).
+- ``console``: the console's dispatch button (manual, overriding the filters with a reason,
+  or back to automatic); ``placing``: putting an order without a position on the map.
 - ``common``: locks (``crew_qs_for_update``), the timeline, the compare-and-set, settings.
 """
 
@@ -48,6 +49,7 @@ from .lifecycle import (
     work_orders_outage_restored,
 )
 from .photos import photo_check, sniff_image_type, work_order_photos_store
+from .placing import work_order_place
 from .pool import work_order_claim, work_order_pool_expire, work_order_publish
 from .progress import (
     crew_order_check,
@@ -94,6 +96,7 @@ __all__ = [
     "work_order_merge",
     "work_order_offer_expire",
     "work_order_photos_store",
+    "work_order_place",
     "work_order_pool_expire",
     "work_order_publish",
     "work_order_raise_for_outage",

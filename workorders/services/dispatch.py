@@ -335,12 +335,18 @@ def _preempt(
 
 @transaction.atomic
 def work_order_assign(
-    *, order: WorkOrder, crew: Crew, actor: User | None, reason: str = ""
+    *,
+    order: WorkOrder,
+    crew: Crew,
+    actor: User | None,
+    reason: str = "",
+    override: bool = False,
 ) -> WorkOrder:
     """A dispatcher sends ``order`` to ``crew`` (dispatch, or re-dispatch from another crew
     not yet on site). Recorded as a manual decision with the live ranking beside it, so the
     console shows what the engine would have done. An off-duty crew is refused; a full one is
-    allowed (the dispatcher's call) and marked ``over_capacity``."""
+    allowed (the dispatcher's call) and marked ``over_capacity``. ``override`` records that
+    the dispatcher chose a crew the filters exclude, with the reasons it was excluded for."""
     allowed = (
         WorkOrder.NEEDS_DISPATCH | {Status.PUBLISHED} | (WorkOrder.WITH_CREW - {Status.ON_SITE})
     )
@@ -376,6 +382,13 @@ def work_order_assign(
             data={"cause": "reassigned", "to_crew": crew.pk},
         )
     over = common.crew_open_counts([crew.pk]).get(crew.pk, 0) >= target.capacity
+    data: dict[str, Any] = {"filtered_counts": counts, "over_capacity": over, "reason": reason}
+    if override:
+        data["override"] = True
+        data["excluded_for"] = next(
+            (f["reasons"] for f in filtered if f["crew_id"] == crew.pk),
+            [] if request is not None else ["no_location"],
+        )
     _apply_picks(
         [
             Pick(
@@ -383,7 +396,7 @@ def work_order_assign(
                 crew_id=crew.pk,
                 candidates=candidates,
                 filtered_out=filtered,
-                data={"filtered_counts": counts, "over_capacity": over, "reason": reason},
+                data=data,
             )
         ],
         mode=Mode.MANUAL,

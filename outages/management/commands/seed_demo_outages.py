@@ -16,7 +16,6 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from dispatch_center.core.exceptions import DomainError
 from grids.models import Device, ServicePoint
 from grids.selectors import device_downstream_service_points
 from outages.models import Outage, OutageCause, OutageEvent, OutageType, TroubleReport
@@ -24,7 +23,6 @@ from outages.publicmap.snapshot import snapshot_publish
 from outages.services import (
     outage_create,
     outage_set_etr,
-    outage_transition,
     planned_outage_create,
     planned_outage_publish_notice,
     planned_outage_start,
@@ -162,20 +160,8 @@ class Command(BaseCommand):
             description=scenario.description,
             etr=now + timedelta(minutes=scenario.etr_minutes) if scenario.etr_minutes else None,
         )
-        if scenario.crew_on_site:
-            # The work-orders app may already have moved it (crew dispatched): go on from there.
-            outage.refresh_from_db()
-            if Outage.Status.CREW_ON_SITE in Outage.ALLOWED_TRANSITIONS[outage.status]:
-                try:
-                    outage = outage_transition(
-                        outage=outage,
-                        to=Outage.Status.CREW_ON_SITE,
-                        actor=None,
-                        actor_label=DEMO_LABEL,
-                        reason="抢修人员到达现场",
-                    )
-                except DomainError as exc:
-                    self.stderr.write(f"Outage {outage.pk} stays {outage.status}: {exc}")
+        # A crew on site (``crew_on_site``) is the repair order's state, not the outage's:
+        # ``workorders``' ``seed_demo_repairs`` moves the order and the outage follows it.
         return outage
 
     def _calls(self, outage: Outage, count: int) -> None:

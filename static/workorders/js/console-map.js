@@ -131,17 +131,83 @@
     ]);
   }
 
+  // Crews at city zoom are a thousand squares over the outage areas: clustered (vendored
+  // Leaflet.markercluster) until street zoom, where each crew is drawn on its own.
+  var CLUSTER_UNTIL_ZOOM = 14;
+  // A few crews never hide anything: clustering starts with a city's worth.
+  var CLUSTER_FROM_CREWS = 40;
+
+  function crewGroup(count) {
+    if (typeof L.markerClusterGroup !== "function" || count < CLUSTER_FROM_CREWS) return L.featureGroup();
+    return L.markerClusterGroup({
+      clusterPane: "crews",
+      disableClusteringAtZoom: CLUSTER_UNTIL_ZOOM,
+      maxClusterRadius: 60,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: false,
+      chunkedLoading: true,
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getChildCount();
+        return L.divIcon({
+          className: "crew-cluster",
+          html: "<span>" + n + "</span>",
+          iconSize: L.point(30, 30)
+        });
+      }
+    });
+  }
+
   function drawCrews(feed) {
-    var group = L.featureGroup();
+    var markers = [];
     (feed.crews || []).forEach(function (c) {
       if (!located(c)) return;
       var marker = L.marker(toDisplay(c.lat, c.lng), {
         pane: "crews", icon: crewIcon(c), keyboard: false, title: c.name
       });
       marker.bindTooltip(crewTooltip(c), { direction: "top", offset: [0, -6] });
-      group.addLayer(marker);
+      markers.push(marker);
     });
+    var group = crewGroup(markers.length);
+    if (group.addLayers) group.addLayers(markers);
+    else markers.forEach(function (m) { group.addLayer(m); });
     return group;
+  }
+
+  // --- picking a point (placing an order, finding devices) ---------------------------------------
+
+  function toWgs(latlng) {
+    if (state.datum === "gcj02" && global.OutageCoords) {
+      var w = global.OutageCoords.gcj02ToWgs84(latlng.lat, latlng.lng);
+      return { lat: w[0], lng: w[1] };
+    }
+    return { lat: latlng.lat, lng: latlng.lng };
+  }
+
+  // The next click on the map calls onPick({lat, lng}) in WGS-84; cancelPick() forgets it.
+  function pickPoint(onPick) {
+    cancelPick();
+    state.pick = function (e) {
+      var at = toWgs(e.latlng);
+      showPicked(at.lat, at.lng);
+      onPick(at);
+    };
+    state.map.on("click", state.pick);
+    state.map.getContainer().classList.add("picking");
+  }
+
+  function cancelPick() {
+    if (state.pick && state.map) state.map.off("click", state.pick);
+    state.pick = null;
+    if (state.map) state.map.getContainer().classList.remove("picking");
+  }
+
+  function showPicked(lat, lng) {
+    if (state.layers.picked) state.map.removeLayer(state.layers.picked);
+    state.layers.picked = null;
+    if (lat === null || lat === undefined) return;
+    state.layers.picked = L.circleMarker(toDisplay(lat, lng), {
+      pane: "selection", radius: 9, className: "picked-point", interactive: false
+    }).addTo(state.map);
   }
 
   function findOrder(id) {
@@ -281,6 +347,9 @@
     select: select,
     showCandidates: showCandidates,
     clearCandidates: clearCandidates,
+    pickPoint: pickPoint,
+    cancelPick: cancelPick,
+    showPicked: showPicked,
     setSelectHandler: function (fn) { state.onSelect = fn; },
     state: state
   };

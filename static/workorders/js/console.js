@@ -334,7 +334,7 @@
           el("span", { className: "order-id", text: interpolate(gettext("停电 #%(id)s"), { id: o.id }, true) }),
           chip(K.label("category", o.category), "chip-kind"),
           el("span", { className: "spacer" }),
-          chip(K.label("outageStatus", o.status), "chip-status outage-" + o.status)
+          chip(K.label("outageStatus", o.repair_status || o.status), "chip-status outage-" + (o.repair_status || o.status))
         ]),
         el("button", {
           type: "button", className: "link-button order-title", text: o.type + (o.device ? " · " + o.device : ""),
@@ -344,6 +344,7 @@
           el("span", { text: interpolate(gettext("停电 %(out)s / %(all)s 户"), { out: K.fmtNumber(o.customers_out), all: K.fmtNumber(o.customers_affected) }, true) }),
           el("span", { text: o.etr ? interpolate(gettext("预计 %(t)s 恢复"), { t: K.fmtTime(o.etr) }, true) : gettext("未设预计恢复时间") }),
           el("span", { className: "spacer" }),
+          global.ConsoleHands ? global.ConsoleHands.outageButtons(o) : null,
           o.order_id ? el("button", {
             type: "button", className: "btn btn-small btn-outline", text: interpolate(gettext("工单 #%(id)s"), { id: o.order_id }, true),
             on: { click: function () { selectOrder(o.order_id, { pan: true }); } }
@@ -539,6 +540,10 @@
         dataset: { action: action }, on: { click: function () { startAction(action); } }
       }));
     }
+    var unplaced = typeof d.lat !== "number" || typeof d.lng !== "number";
+    if (unplaced && (WAITING_STATUSES.indexOf(d.status) !== -1 || HOLD_STATUSES.indexOf(d.status) !== -1)) {
+      add("place", gettext("在地图上定位"), "btn-primary");
+    }
     if (outage && outage.status === "predicted") add("confirm", gettext("确认停电"), "btn-primary");
     if (WAITING_STATUSES.indexOf(d.status) !== -1) add("dispatch", gettext("派单"), "btn-primary");
     else if (HOLD_STATUSES.indexOf(d.status) !== -1) add("dispatch", gettext("改派"), "btn-primary");
@@ -631,7 +636,7 @@
   function decisionSummary(x) {
     var who = x.crew ? interpolate(gettext("派给 %(crew)s"), { crew: x.crew }, true) : (x.outcome_label || gettext("未派出"));
     return el("p", { className: "decision-summary" }, [
-      chip(x.mode_display, "chip-kind"),
+      chip(K.label("decisionMode", x.mode), "chip-kind"),
       el("strong", { text: " " + who }),
       el("span", { className: "muted", text: " · " + K.fmtTime(x.at) + (x.actor ? " · " + x.actor : "") }),
       x.data && x.data.over_capacity ? chip(gettext("超出班组容量"), "chip-urgent") : null
@@ -669,14 +674,14 @@
     var list = el("ol", { className: "timeline" });
     (d.timeline || []).slice().reverse().forEach(function (t) {
       var move = t.to_status ? (t.from_status ? K.label("status", t.from_status) + " → " : "") + K.label("status", t.to_status) : "";
-      var what = t.kind === "status_changed" ? move : t.kind_display + (move ? " · " + move : "");
+      var what = t.kind === "status_changed" ? move : K.label("eventKind", t.kind) + (move ? " · " + move : "");
       var cause = t.data && t.data.cause;
       list.appendChild(el("li", { className: "tl-" + t.kind + (cause ? " tl-cause-" + cause : ""), dataset: { kind: t.kind } }, [
         el("time", { datetime: t.at, text: K.fmtTime(t.at) }),
         el("div", { className: "tl-body" }, [
           el("strong", { text: what }),
           t.crew ? el("span", { className: "tl-crew", text: " · " + t.crew }) : null,
-          t.actor ? el("span", { className: "muted", text: " · " + t.actor }) : null,
+          t.actor ? el("span", { className: "muted", text: " · " + (t.actor_display || t.actor) }) : null,
           t.reason ? el("div", { className: "tl-reason", text: t.reason }) : null
         ])
       ]));
@@ -696,10 +701,10 @@
     body.appendChild(el("header", { className: "detail-head" }, [
       el("p", { className: "order-line" }, [
         el("span", { className: "order-id", text: "#" + d.id }),
-        chip(d.kind_display, "chip-kind"),
+        chip(K.label("kind", d.kind), "chip-kind"),
         d.urgent ? chip(gettext("紧急"), "chip-urgent") : null,
         el("span", { className: "spacer" }),
-        chip(d.status_display, "chip-status status-" + d.status)
+        chip(K.label("status", d.status), "chip-status status-" + d.status)
       ]),
       el("h2", { id: "detail-title", text: d.title }),
       d.address ? el("p", { className: "muted small", text: d.address }) : null
@@ -724,7 +729,7 @@
       body.appendChild(el("section", { className: "detail-section outage-box outage-" + outage.status }, [
         el("h3", { text: interpolate(gettext("关联停电 #%(id)s"), { id: outage.id }, true) }),
         el("dl", { className: "kvs" }, [
-          kv(gettext("状态"), outage.status_display),
+          kv(gettext("状态"), K.label("outageStatus", outage.status)),
           kv(gettext("类型"), outage.type),
           kv(gettext("停电户数"), interpolate(gettext("%(out)s 户未恢复 / 共 %(all)s 户"), {
             out: K.fmtNumber(outage.customers_affected - outage.customers_restored), all: K.fmtNumber(outage.customers_affected)
@@ -803,6 +808,7 @@
   function startAction(action) {
     if (!state.detail) return;
     if (action === "dispatch") openDispatch();
+    else if (action === "place") global.ConsoleHands.startPlacing(state.detail);
     else openAction(action);
   }
 
@@ -850,6 +856,8 @@
 
   function chooseCrew(candidate) {
     state.chosenCrew = candidate;
+    setOverride(!!(candidate && candidate.override), candidate && candidate.reasons);
+    if (candidate && !candidate.override && $("dispatch-manual-crew")) $("dispatch-manual-crew").value = "";
     var submit = $("dispatch-submit");
     submit.disabled = !candidate;
     submit.textContent = candidate
@@ -866,7 +874,15 @@
     var candidates = data.candidates || [];
     M.showCandidates(feedOrder(d.id) || d, candidates);
     if (!candidates.length) {
-      box.appendChild(el("p", { className: "form-error", text: gettext("没有符合条件的班组。可查看被排除的原因，或交回自动派单稍后重试。") }));
+      box.appendChild(el("p", { className: "form-error", id: "dispatch-none" }, [
+        data.outcome === "no_location"
+          ? gettext("工单没有位置，无法按距离推荐班组。请先在地图上定位，或在下方手工指定在班班组并填写原因。")
+          : interpolate(gettext("没有符合条件的班组（%(why)s）。被排除的班组及原因见下方，可手工指定并填写原因。"), { why: data.outcome_label || gettext("没有符合条件的班组") }, true),
+        data.outcome === "no_location" ? el("button", {
+          type: "button", className: "btn btn-small btn-outline", id: "dispatch-place", text: gettext("在地图上定位"),
+          on: { click: function () { K.closeDialog(dispatchDialog); global.ConsoleHands.startPlacing(state.detail); } }
+        }) : null
+      ]));
     } else {
       var table = el("table", { className: "rank-table suggestions-table" }, [
         el("thead", null, [el("tr", null, [
@@ -918,6 +934,7 @@
       // The best crew that is not already on it is preselected: one click to confirm.
       if (first) { first.radio.checked = true; chooseCrew(first.candidate); }
     }
+    renderManualPick(data.on_duty || []);
     var filtered = data.filtered_out || [];
     var details = $("dispatch-filtered");
     details.hidden = filtered.length === 0;
@@ -932,6 +949,31 @@
     });
   }
 
+  // Any on-duty crew by hand: an excluded one overrides the filters and needs a reason.
+  function renderManualPick(crews) {
+    var select = $("dispatch-manual-crew");
+    K.clear(select).appendChild(el("option", { value: "", text: interpolate(gettext("选择在班班组（%(n)s）"), { n: crews.length }, true) }));
+    crews.forEach(function (c) {
+      var why = c.eligible ? gettext("符合条件") : (c.reason_labels || []).join("、");
+      var far = typeof c.distance_km === "number" ? " · " + c.distance_km.toFixed(1) + " km" : "";
+      select.appendChild(el("option", { value: String(c.crew_id), text: c.crew.name + " (" + c.crew.code + ")" + far + " — " + why }));
+    });
+    select.onchange = function () {
+      var c = crews.filter(function (x) { return String(x.crew_id) === select.value; })[0] || null;
+      document.querySelectorAll("#dispatch-suggestions input[type=radio]").forEach(function (r) { r.checked = false; });
+      chooseCrew(c ? { crew_id: c.crew_id, crew: c.crew, override: !c.eligible, reasons: c.reason_labels } : null);
+    };
+    $("dispatch-manual").hidden = crews.length === 0;
+  }
+
+  function setOverride(on, reasons) {
+    $("dispatch-reason-label").textContent = on ? gettext("越过筛选条件的原因（必填）") : gettext("说明（可选）");
+    $("dispatch-reason").setAttribute("aria-required", on ? "true" : "false");
+    $("dispatch-manual-why").textContent = on
+      ? interpolate(gettext("该班组被筛选排除：%(why)s。派给它将记录为越过筛选，须填写原因。"), { why: (reasons || []).join("、") || gettext("工单位置未知") }, true)
+      : "";
+  }
+
   function submitDispatch(crew) {
     var d = state.detail;
     var button = crew ? $("dispatch-submit") : $("dispatch-auto");
@@ -940,6 +982,15 @@
     setBusy(button, true);
     var body = { version: state.seenVersion, reason: $("dispatch-reason").value.trim() };
     if (crew) body.crew = crew.crew_id;
+    if (crew && crew.override) {
+      body.override = true;
+      if (!body.reason) {
+        setBusy(button, false);
+        showFormError($("dispatch-error"), { code: "invalid", message: gettext("越过筛选条件派单须填写原因。"), fields: {} });
+        $("dispatch-reason").focus();
+        return;
+      }
+    }
     K.api.post(d.id, "dispatch", body).then(function (res) {
       setBusy(button, false);
       var text = crew ? interpolate(gettext("工单 #%(id)s 已派给 %(crew)s"), { id: d.id, crew: crew.crew.name }, true)
@@ -1103,6 +1154,10 @@
     document.documentElement.dataset.mapReady = "1";
   }
 
-  global.DispatchConsole = { initMap: initMap, poll: poll, state: state, selectOrder: selectOrder };
+  global.DispatchConsole = {
+    initMap: initMap, poll: poll, state: state, selectOrder: selectOrder, loadDetail: loadDetail,
+    showToast: showToast, showFormError: showFormError, setBusy: setBusy, feedOutage: feedOutage,
+    renderDetail: renderDetail, rerenderOutages: function () { if (state.feed) renderOutages(state.feed); }
+  };
   start();
 })(window);
