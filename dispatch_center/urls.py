@@ -30,6 +30,8 @@ urlpatterns = [
     path("console/", include("workorders.urls")),
     # The complaint desk and its bulletin.
     path("complaints/", include("complaints.urls")),
+    # The supervisors' dashboard: figures, charts, downloads, the monthly report.
+    path("dashboard/", include("dashboard.urls")),
     # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
     # snapshot files) and the hotline agent's page (/agent/).
     path("", include("outages.urls")),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "reliability",
     "workorders",
     "complaints",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
