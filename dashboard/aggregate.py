@@ -16,6 +16,11 @@ from datetime import date, datetime, timedelta, tzinfo
 SELF_SERVICE_CHANNELS = frozenset({"web", "app", "wechat"})
 CUSTOMER_CHANNELS = SELF_SERVICE_CHANNELS | {"hotline"}
 REPEAT_WINDOW = timedelta(hours=24)
+# The figures stored per crew too (the drill-down from a grid to its crews); the others are
+# stored per grid only, which keeps the table to about one row per grid, day and figure.
+CREW_FIGURES = frozenset(
+    {"orders", "arrive_minutes", "restore_minutes", "arrive_sla", "restore_sla"}
+)
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,8 @@ def add_orders(cells: Cells, orders: Iterable[OrderRecord], tz: tzinfo, now: dat
         def put(
             figure: str, total: float, count: float = 1, *, o: OrderRecord = o, day: date = day
         ) -> None:
-            cells.add(figure, day, o.district_id, o.grid_id, total, count, crew_id=o.crew_id)
+            crew = o.crew_id if figure in CREW_FIGURES else None
+            cells.add(figure, day, o.district_id, o.grid_id, total, count, crew_id=crew)
 
         put("orders", 1)
         for figure, start, end in (
