@@ -318,7 +318,7 @@ HEADLINE = (
 def figure_value(figure: Figure, total: float, count: float) -> float | None:
     """The displayed value of ``figure`` from combined stored sums (None when undefined)."""
     if figure.combine is Combine.SUM:
-        return total
+        return int(total) if float(total).is_integer() else round(total, 1)
     if count == 0:
         return None
     value = total / count

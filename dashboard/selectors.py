@@ -41,8 +41,11 @@ class Scope:
 
     @property
     def drill_column(self) -> str:
-        """The column the page drills into: grids of the city or district, crews of a grid."""
-        return "crew_id" if self.grid_id is not None else "grid_id"
+        """The column the page drills into: districts of the city, grids of a district, crews
+        of a grid."""
+        if self.grid_id is not None:
+            return "crew_id"
+        return "grid_id" if self.district_id is not None else "district_id"
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,8 @@ def dashboard_summary(*, period: Period, scope: Scope) -> dict[str, FigureValue]
 def dashboard_by_scope(
     *, period: Period, scope: Scope, keys: tuple[str, ...]
 ) -> dict[int, dict[str, float | None]]:
-    """Figures ``keys`` per grid (city or district) or per crew (a grid): id → key → value.
+    """Figures ``keys`` per district (the city), grid (a district) or crew (a grid):
+    id → key → value.
     Rows stored without that scope (a report not located, an order with no crew) are left
     out of the drill-down but counted in the summary."""
     column = scope.drill_column

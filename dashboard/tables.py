@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -115,23 +116,34 @@ def trend_table(ctx: Context) -> Table:
 DRILL_KEYS = ("orders", "arrive_minutes", "restore_minutes", "arrive_sla", "restore_sla")
 
 
+DRILL_LABELS = {
+    "district_id": (gettext_lazy("按行政区"), gettext_lazy("行政区")),
+    "grid_id": (gettext_lazy("按网格"), gettext_lazy("网格")),
+    "crew_id": (gettext_lazy("按班组"), gettext_lazy("班组")),
+}
+
+
 def drill_table(ctx: Context) -> Table:
-    by_crew = ctx.scope.grid_id is not None
+    """The city's districts, a district's grids or a grid's crews (those with orders)."""
+    column = ctx.scope.drill_column
     data = selectors.dashboard_by_scope(period=ctx.period, scope=ctx.scope, keys=DRILL_KEYS)
     names: dict[int, str]
-    if by_crew:
+    if column == "crew_id":
         names = {pk: name for pk, (name, _grid) in ctx.scopes.crews.items() if pk in data}
-    else:
+    elif column == "grid_id":
         names = {
             pk: name
             for pk, (name, district) in ctx.scopes.grids.items()
-            if ctx.scope.district_id in (None, district)
+            if district == ctx.scope.district_id
         }
+    else:
+        names = dict(ctx.scopes.districts)
+    title, label = DRILL_LABELS[column]
     table = Table(
         "drill",
-        _("按班组") if by_crew else _("按网格"),
+        str(title),
         "bar",
-        [Column(_("班组") if by_crew else _("网格"), "text"), *(_col(k) for k in DRILL_KEYS)],
+        [Column(str(label), "text"), *(_col(k) for k in DRILL_KEYS)],
         definition=_def(*DRILL_KEYS),
     )
     for pk, name in sorted(names.items(), key=lambda kv: kv[1]):
@@ -211,13 +223,18 @@ def _ranking_table(key: str, title: str, rows: list[selectors.RankRow]) -> Table
     return table
 
 
+def _anchor(ctx: Context) -> date:
+    """The day the rankings are for: the period's last day, or yesterday in a running one."""
+    return min(ctx.period.end, timezone.localdate() - timedelta(days=1))
+
+
 def points_week_table(ctx: Context) -> Table:
-    rows = selectors.points_weekly_ranking(day=ctx.period.end)
+    rows = selectors.points_weekly_ranking(day=_anchor(ctx))
     return _ranking_table("points_week", _("坐席积分周排名"), rows)
 
 
 def points_month_table(ctx: Context) -> Table:
-    rows = selectors.points_monthly_top(day=ctx.period.end)
+    rows = selectors.points_monthly_top(day=_anchor(ctx))
     return _ranking_table("points_month", _("坐席积分月度前十"), rows)
 
 

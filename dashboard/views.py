@@ -118,11 +118,13 @@ def _cards(ctx: tables.Context) -> list[dict[str, Any]]:
 
 
 def _drill_links(ctx: tables.Context, drill: tables.Table) -> list[str | None]:
-    """The link of each drill-down row: a grid's row opens that grid (its crews)."""
+    """The link of each drill-down row: a district opens its grids, a grid its crews."""
     if ctx.scope.grid_id is not None:
         return [None] * len(drill.rows)
+    if ctx.scope.district_id is None:
+        return ["?" + _query(ctx.period, Scope(district_id=pk)) for pk in drill.row_ids]
     return [
-        "?" + _query(ctx.period, Scope(district_id=ctx.scopes.grids[pk][1], grid_id=pk))
+        "?" + _query(ctx.period, Scope(district_id=ctx.scope.district_id, grid_id=pk))
         for pk in drill.row_ids
     ]
 

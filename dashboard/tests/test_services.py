@@ -48,6 +48,8 @@ def test_summary_of_the_month_and_the_month_before(computed):
 
 def test_grid_filter_and_drill_down(computed):
     h = computed
+    by_district = selectors.dashboard_by_scope(period=JUNE, scope=Scope(), keys=("orders",))
+    assert by_district == {h.district.pk: {"orders": 3}}
     by_grid = selectors.dashboard_by_scope(
         period=JUNE, scope=Scope(district_id=h.district.pk), keys=("orders", "arrive_minutes")
     )
