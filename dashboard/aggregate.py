@@ -16,8 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 SELF_SERVICE_CHANNELS = frozenset({"web", "app", "wechat"})
 CUSTOMER_CHANNELS = SELF_SERVICE_CHANNELS | {"hotline"}
 REPEAT_WINDOW = timedelta(hours=24)
-# The figures stored per crew too (the drill-down from a grid to its crews); the others are
-# stored per grid only, which keeps the table to about one row per grid, day and figure.
+# The figures stored per crew too (the drill-down from a grid to its crews).
 CREW_FIGURES = frozenset(
     {"orders", "arrive_minutes", "restore_minutes", "arrive_sla", "restore_sla"}
 )
@@ -85,10 +84,14 @@ class ComplaintRecord:
     category: str
 
 
+CITY, DISTRICT, GRID, CREW = "city", "district", "grid", "crew"
+
+
 @dataclass(frozen=True)
 class CellKey:
     day: date
     figure: str
+    level: str  # city, district, grid or crew: the rows one read needs are one level's
     district_id: int | None
     grid_id: int | None
     crew_id: int | None
@@ -96,7 +99,9 @@ class CellKey:
 
 
 class Cells:
-    """Accumulates (total, count) per cell key."""
+    """Accumulates (total, count) per cell key, at every level at once: the city, the
+    district, the grid and (for the drill figures) the crew. A read then takes the rows of
+    one level only, so the city's year is a few thousand rows whatever the city's size."""
 
     def __init__(self) -> None:
         self.values: dict[CellKey, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -113,9 +118,17 @@ class Cells:
         crew_id: int | None = None,
         dimension: str = "",
     ) -> None:
-        cell = self.values[CellKey(day, figure, district_id, grid_id, crew_id, dimension)]
-        cell[0] += total
-        cell[1] += count
+        keys = [
+            CellKey(day, figure, CITY, None, None, None, dimension),
+            CellKey(day, figure, DISTRICT, district_id, None, None, dimension),
+            CellKey(day, figure, GRID, district_id, grid_id, None, dimension),
+        ]
+        if crew_id is not None and figure in CREW_FIGURES:
+            keys.append(CellKey(day, figure, CREW, district_id, grid_id, crew_id, dimension))
+        for key in keys:
+            cell = self.values[key]
+            cell[0] += total
+            cell[1] += count
 
     def as_dict(self) -> dict[CellKey, tuple[float, float]]:
         return {k: (v[0], v[1]) for k, v in self.values.items()}
@@ -144,8 +157,7 @@ def add_orders(cells: Cells, orders: Iterable[OrderRecord], tz: tzinfo, now: dat
         def put(
             figure: str, total: float, count: float = 1, *, o: OrderRecord = o, day: date = day
         ) -> None:
-            crew = o.crew_id if figure in CREW_FIGURES else None
-            cells.add(figure, day, o.district_id, o.grid_id, total, count, crew_id=crew)
+            cells.add(figure, day, o.district_id, o.grid_id, total, count, crew_id=o.crew_id)
 
         put("orders", 1)
         for figure, start, end in (

@@ -2,7 +2,8 @@
 
 ``DailyFigure`` rows are computed on the ``analytics`` queue (``dashboard.services``) so that
 the page reads a small table: one row per day, figure and scope (district, grid, crew, and a
-dimension such as a channel or an agent). Scope columns are plain ids, not foreign keys: the
+dimension such as a channel or an agent), stored at each level (city, district, grid, crew) so
+that a read takes the rows of one level only. Scope columns are plain ids, not foreign keys: the
 rows are a derived copy, replaced whenever a day is computed again.
 """
 
@@ -19,8 +20,15 @@ from dispatch_center.core.models import TimeStampedModel
 class DailyFigure(models.Model):
     """(total, count) of one figure on one day in one scope; see ``dashboard.figures``."""
 
+    class Level(models.TextChoices):
+        CITY = "city", _("全市")
+        DISTRICT = "district", _("行政区")
+        GRID = "grid", _("网格")
+        CREW = "crew", _("班组")
+
     day = models.DateField(_("day"))
     figure = models.CharField(_("figure"), max_length=32)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
     district_id = models.PositiveIntegerField(_("district id"), null=True, blank=True)
     grid_id = models.PositiveIntegerField(_("grid id"), null=True, blank=True)
     crew_id = models.PositiveIntegerField(_("crew id"), null=True, blank=True)
@@ -33,8 +41,11 @@ class DailyFigure(models.Model):
         verbose_name = _("daily figure")
         verbose_name_plural = _("daily figures")
         indexes = [
-            models.Index(fields=["day", "figure"], name="dashboard_daily_day_fig_idx"),
-            models.Index(fields=["grid_id", "day"], name="dashboard_daily_grid_day_idx"),
+            models.Index(fields=["level", "day"], name="dashboard_daily_level_day_idx"),
+            models.Index(
+                fields=["level", "district_id", "day"], name="dashboard_daily_district_idx"
+            ),
+            models.Index(fields=["level", "grid_id", "day"], name="dashboard_daily_grid_idx"),
         ]
 
     def __str__(self) -> str:

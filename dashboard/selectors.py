@@ -33,11 +33,21 @@ class Scope:
     grid_id: int | None = None
 
     def filter(self, qs: QuerySet[DailyFigure]) -> QuerySet[DailyFigure]:
+        """The rows of this scope's own level (the city's, a district's or a grid's)."""
         if self.grid_id is not None:
-            qs = qs.filter(grid_id=self.grid_id)
-        elif self.district_id is not None:
-            qs = qs.filter(district_id=self.district_id)
-        return qs
+            return qs.filter(level=DailyFigure.Level.GRID, grid_id=self.grid_id)
+        if self.district_id is not None:
+            return qs.filter(level=DailyFigure.Level.DISTRICT, district_id=self.district_id)
+        return qs.filter(level=DailyFigure.Level.CITY)
+
+    def drill_filter(self, qs: QuerySet[DailyFigure]) -> QuerySet[DailyFigure]:
+        """The rows of the level below: the city's districts, a district's grids, a grid's
+        crews."""
+        if self.grid_id is not None:
+            return qs.filter(level=DailyFigure.Level.CREW, grid_id=self.grid_id)
+        if self.district_id is not None:
+            return qs.filter(level=DailyFigure.Level.GRID, district_id=self.district_id)
+        return qs.filter(level=DailyFigure.Level.DISTRICT)
 
     @property
     def drill_column(self) -> str:
@@ -102,8 +112,9 @@ def dashboard_by_scope(
     Rows stored without that scope (a report not located, an order with no crew) are left
     out of the drill-down but counted in the summary."""
     column = scope.drill_column
+    rows = DailyFigure.objects.filter(day__gte=period.start, day__lte=period.end)
     sums = (
-        _rows(period.start, period.end, scope)
+        scope.drill_filter(rows)
         .filter(figure__in=keys, **{f"{column}__isnull": False})
         .order_by()
         .values(column, "figure")

@@ -102,30 +102,34 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
     return cells
 
 
-COLUMNS = ("day", "figure", "district_id", "grid_id", "crew_id", "dimension", "total", "count")
+COLUMNS = (
+    "day", "figure", "level", "district_id", "grid_id", "crew_id", "dimension", "total", "count"
+)  # fmt: skip
+BATCH = 500  # rows per INSERT (SQLite's limit on parameters allows 32,766)
 
 
 @transaction.atomic
 def dashboard_compute_days(*, first: date, last: date, now: datetime | None = None) -> int:
     """Replace the stored figures of the days ``first`` to ``last``; return the row count.
 
-    The rows go in with one ``executemany`` rather than ``bulk_create``: a year of a city is
-    a few hundred thousand rows, and the ORM's per-field preparation would dominate.
+    The rows go in as multi-row INSERTs rather than ``bulk_create``: a year of a city is a few
+    hundred thousand rows, and the ORM's per-field preparation would dominate.
     """
     cells = dashboard_cells(first=first, last=last, now=now)
     DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
     rows = [
-        (k.day, k.figure, k.district_id, k.grid_id, k.crew_id, k.dimension, total, count)
+        (k.day, k.figure, k.level, k.district_id, k.grid_id, k.crew_id, k.dimension, total, count)
         for k, (total, count) in cells.as_dict().items()
         if first <= k.day <= last
     ]
     table = connection.ops.quote_name(DailyFigure._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
-    placeholders = ", ".join(["%s"] * len(COLUMNS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    one = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     with connection.cursor() as cursor:
-        for n in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[n : n + 5000])
+        for n in range(0, len(rows), BATCH):
+            batch = rows[n : n + BATCH]
+            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"  # noqa: S608
+            cursor.execute(sql, [v for row in batch for v in row])
     return len(rows)
 
 

@@ -23,7 +23,10 @@ def minutes(n: float) -> timedelta:
 
 def values(cells: A.Cells, *, crew_id=None, dimension=None) -> dict[str, float | None]:
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    level = A.CREW if crew_id is not None else A.CITY
     for key, (total, count) in cells.as_dict().items():
+        if key.level != level:
+            continue
         if crew_id is not None and key.crew_id != crew_id:
             continue
         if dimension is not None and key.dimension != dimension:
@@ -195,6 +198,20 @@ def test_outage_and_complaint_figures():
     assert v["customer_minutes"] == 100 * 90 + 10 * 30
     assert v["etr_accuracy"] == 50.0
     assert v["complaints"] == 2
+
+
+def test_cells_at_every_level_add_up():
+    cells = A.Cells()
+    cells.add("orders", DAY, 1, 10, 1, crew_id=100)
+    cells.add("orders", DAY, 1, 11, 1, crew_id=101)
+    cells.add("reports", DAY, None, None, 1)  # not located: only the city counts it
+    by_level: dict = defaultdict(float)
+    for key, (total, _count) in cells.as_dict().items():
+        by_level[(key.level, key.figure)] += total
+    assert by_level[(A.CITY, "orders")] == by_level[(A.DISTRICT, "orders")] == 2
+    assert by_level[(A.GRID, "orders")] == by_level[(A.CREW, "orders")] == 2
+    assert by_level[(A.CITY, "reports")] == 1
+    assert (A.CREW, "reports") not in by_level
 
 
 def test_records_land_on_their_local_day():

@@ -31,7 +31,9 @@ def test_nightly_task_on_the_worker(celery_worker):
     # then: June 10's figures are stored and its points awarded
     _wait(lambda: DailyFigure.objects.filter(day=DAY, figure="orders").exists())
     orders = sum(
-        DailyFigure.objects.filter(day=DAY, figure="orders").values_list("total", flat=True)
+        DailyFigure.objects.filter(day=DAY, figure="orders", level="city").values_list(
+            "total", flat=True
+        )
     )
     assert orders == 3
     assert PointAward.objects.count() == 4
