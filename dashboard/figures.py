@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,7 +77,9 @@ FIGURES: tuple[Figure, ...] = (
         MIN,
         Combine.MEAN,
         Better.LOWER,
-        _("从工单创建到派给班组（直接派单或被抢单）的平均时长。") + " " + _ORDER_SCOPE,
+        format_lazy(
+            "{} {}", _("从工单创建到派给班组（直接派单或被抢单）的平均时长。"), _ORDER_SCOPE
+        ),
         1 / 60,
     ),
     Figure(
@@ -96,7 +99,9 @@ FIGURES: tuple[Figure, ...] = (
         MIN,
         Combine.MEAN,
         Better.LOWER,
-        _("从工单创建到班组到达现场的平均时长，只计已到达的工单。") + " " + _ORDER_SCOPE,
+        format_lazy(
+            "{} {}", _("从工单创建到班组到达现场的平均时长，只计已到达的工单。"), _ORDER_SCOPE
+        ),
         1 / 60,
     ),
     Figure(

@@ -251,5 +251,7 @@ def award_points(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("已记录 %(points)+d 分。") % {"points": award.points})
+            messages.success(
+                request, _("已记录 %(points)s 分。") % {"points": f"{award.points:+d}"}
+            )
     return HttpResponseRedirect(reverse("dashboard:page"))
