@@ -37,6 +37,7 @@ def ensure_reference_data() -> None:
         "outages.migrations.0002_load_outage_taxonomy",
         "workorders.migrations.0002_default_sla_and_pool_policies",
         "complaints.migrations.0002_default_categories_and_calendar",
+        "dashboard.migrations.0002_default_point_items",
     ):
         try:
             loader = import_module(module).load

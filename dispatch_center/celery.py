@@ -29,6 +29,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=0, minute=20),
         "options": {"queue": "analytics"},
     },
+    # dashboard (analytics queue): the stored daily figures of the last days, agent points.
+    "dashboard-nightly": {
+        "task": "dashboard.nightly",
+        "schedule": crontab(hour=0, minute=40),
+        "options": {"queue": "analytics"},
+    },
     # outages: start and end planned outages on time (sweepers; one task per due outage).
     "outages-planned-start-due": {
         "task": "outages.planned_outages_start_due",

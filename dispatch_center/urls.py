@@ -35,6 +35,8 @@ urlpatterns = [
     path("crew/", include("fieldapp.urls")),
     # The complaint desk and its bulletin.
     path("complaints/", include("complaints.urls")),
+    # The supervisors' dashboard: figures, charts, downloads, the monthly report.
+    path("dashboard/", include("dashboard.urls")),
     # The outages app's pages: the public map (/map/, report tracking, unsubscribing, the
     # snapshot files) and the hotline agent's page (/agent/).
     # The agent page's return visit on a closed order (served by workorders).

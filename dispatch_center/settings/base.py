@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "workorders",
     "complaints",
     "fieldapp",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
