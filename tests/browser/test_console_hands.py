@@ -53,17 +53,24 @@ def _login(bp, user) -> None:
 
 def _click_map_at(page, lat, lng) -> None:
     """Centre the map on (lat, lng) at street zoom, wait for it to stand still, click there."""
-    page.evaluate(
+    page.wait_for_selector("#console-map.picking")
+    point = page.evaluate(
         """([lat, lng]) => new Promise(done => {
             const map = window.ConsoleMap.state.map;
-            map.once('moveend', () => requestAnimationFrame(() => done()));
-            map.setView(window.L.latLng(lat, lng), 16, {animate: false});
+            map.invalidateSize({animate: false});
+            const at = window.L.latLng(lat, lng);
+            map.once('moveend', () => requestAnimationFrame(() => {
+                const p = map.latLngToContainerPoint(at);
+                done([p.x, p.y]);
+            }));
+            map.setView(at, 16, {animate: false});
             map.fire('moveend');
         })""",
         [lat, lng],
     )
+    # Click where the map draws (lat, lng) now, whatever the layout did to its box meanwhile.
     box = page.locator("#console-map").bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
 
 
 def _pick_device(page, lat, lng, code) -> None:

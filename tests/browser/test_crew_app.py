@@ -86,7 +86,11 @@ class CrewPhone:
     def shot(self, label: str, target: str | None = None) -> None:
         """A phone-screen screenshot, scrolled to ``target`` (a selector) when given."""
         if target is not None:
-            self.page.locator(target).first.scroll_into_view_if_needed()
+            self.page.locator(target).first.wait_for()
+            # Scrolled in the page itself: the element may be re-rendered meanwhile.
+            self.page.evaluate(
+                "sel => document.querySelector(sel)?.scrollIntoView({block: 'center'})", target
+            )
         self.page.evaluate(
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
