@@ -37,33 +37,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _server_url(database: str) -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunparse(url._replace(path=f"/{database}"))
-
-
-def _admin(statement: str, name: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    url = urlparse(_server_url("postgres"))
-    conn = psycopg2.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
-    conn.close()
+from bench._scratch import admin as _admin  # noqa: E402
+from bench._scratch import server_url as _server_url  # noqa: E402
 
 
 def _env(database: str) -> dict[str, str]:

@@ -47,39 +47,18 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._scratch import admin as _admin  # noqa: E402
+from bench._scratch import server_url as _server_url  # noqa: E402
 
 SETTINGS = "bench._intake_settings"
 INTAKE_PATH = "/api/v1/public/reports"
 BARE_PATH = "/bench/bare"
 TARGET_RATIO = 0.5
 STREETS = ["福华路", "深南中路", "华强北路", "彩田路", "新洲路", "益田路", "金田路", "滨河大道"]
-
-
-def _server_url(database: str) -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunparse(url._replace(path=f"/{database}"))
-
-
-def _admin(statement: str, name: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    url = urlparse(_server_url("postgres"))
-    conn = psycopg2.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
-    conn.close()
 
 
 def _env(database: str, redis_url: str) -> dict[str, str]:

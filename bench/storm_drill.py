@@ -65,6 +65,8 @@ from bench._drill_load import (  # noqa: E402
     request,
 )
 from bench._drill_plan import Customer, Fault, percentile, plan_storm  # noqa: E402
+from bench._scratch import admin as _admin  # noqa: E402
+from bench._scratch import server_url as _server_url  # noqa: E402
 
 AGENT_TOKEN = "d" * 40
 SCADA_TOKEN = "5" * 40
@@ -73,29 +75,6 @@ SIMPLIFICATIONS = [
     "load generator on the same 2 cores as the system",
     "crews do not act: dispatch measured up to the offer",
 ]
-
-
-def _server_url(database: str) -> str:
-    url = urlparse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunparse(url._replace(path=f"/{database}"))
-
-
-def _admin(*statements: str) -> None:
-    import psycopg2
-
-    url = urlparse(_server_url("postgres"))
-    conn = psycopg2.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for statement in statements:
-            cur.execute(statement)
-    conn.close()
 
 
 def _redis_url(db: int) -> str:
@@ -467,9 +446,8 @@ def _run(
 
     run_db = f"{seed_db}_{label}"
     _use_database("postgres")
-    _admin(
-        f'DROP DATABASE IF EXISTS "{run_db}"', f'CREATE DATABASE "{run_db}" TEMPLATE "{seed_db}"'
-    )
+    _admin("DROP DATABASE IF EXISTS {}", run_db)
+    _admin("CREATE DATABASE {} TEMPLATE {}", run_db, seed_db)
     _use_database(run_db)
     import redis
 
@@ -531,7 +509,7 @@ def _run(
         _stop(procs)
         _use_database("postgres")
         if not args.keep:
-            _admin(f'DROP DATABASE IF EXISTS "{run_db}"')
+            _admin("DROP DATABASE IF EXISTS {}", run_db)
     ms = maps.stats
     saved_rate = out["calls_saved"] / storm_seconds
     out.update(
@@ -628,7 +606,8 @@ def main() -> int:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
     )
-    _admin(f'DROP DATABASE IF EXISTS "{seed_db}"', f'CREATE DATABASE "{seed_db}"')
+    _admin("DROP DATABASE IF EXISTS {}", seed_db)
+    _admin("CREATE DATABASE {}", seed_db)
     results: dict[str, dict] = {}
     try:
         import django
@@ -650,7 +629,7 @@ def main() -> int:
     finally:
         _use_database("postgres")
         if not args.keep:
-            _admin(f'DROP DATABASE IF EXISTS "{seed_db}"')
+            _admin("DROP DATABASE IF EXISTS {}", seed_db)
             shutil.rmtree(scratch, ignore_errors=True)
         import redis
 
