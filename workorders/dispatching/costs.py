@@ -40,6 +40,26 @@ def haversine_km(
     return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
+def _unit_vectors(lat: FloatArray, lng: FloatArray) -> FloatArray:
+    phi, lam = np.radians(lat), np.radians(lng)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def distance_matrix_km(
+    lat1: FloatArray, lng1: FloatArray, lat2: FloatArray, lng2: FloatArray
+) -> FloatArray:
+    """Great-circle km between every point 1 and every point 2, as an (n, m) matrix: the
+    trigonometry is done once per point (unit vectors), the pairs only take the chord's
+    coordinate differences, which keeps the precision of short distances."""
+    a, b = _unit_vectors(lat1, lng1), _unit_vectors(lat2, lng2)
+    chord2 = np.zeros((a.shape[1], b.shape[1]), dtype=np.float64)
+    for axis in range(3):
+        diff = a[axis][:, None] - b[axis][None, :]
+        chord2 += diff * diff
+    half = np.sqrt(chord2) * 0.5
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(half, 1.0)))
+
+
 def travel_minutes(
     distance_km: float, area_class: str, policy: DispatchPolicy = DEFAULT_POLICY
 ) -> float:
@@ -139,8 +159,7 @@ def _terms(
     # Unknown positions are filled with 0 only to keep the arithmetic finite; they are filtered.
     c_lat = np.array([c.lat if c.lat is not None else 0.0 for c in crews], dtype=np.float64)
     c_lng = np.array([c.lng if c.lng is not None else 0.0 for c in crews], dtype=np.float64)
-    distance = haversine_km(o_lat[:, None], o_lng[:, None], c_lat[None, :], c_lng[None, :])
-    distance = distance.reshape(n, m)
+    distance = distance_matrix_km(o_lat, o_lng, c_lat, c_lng)
 
     inv_o = np.array([1.0 / policy.speed_kmh[o.area_class] for o in orders])
     inv_c = np.array(

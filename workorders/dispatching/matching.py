@@ -1,12 +1,19 @@
 """Assignment of many orders at once: greedy (one by one) and the minimum-cost batch.
 
-The batch is one ``scipy.optimize.linear_sum_assignment`` over orders x crew capacity slots: a
-crew with spare capacity k appears as k columns, the s-th one carrying s extra orders of
-workload (it is queued behind the first). Infeasible pairs get a cost so large that the solver
-only uses them when no feasible pair is left, and they are then dropped, so the solution is a
-maximum-cardinality feasible matching of least cost. Each order's row is lowered by its SLA
-priority, which changes *which* orders are served when crews are short, not what serving
-them costs.
+**Sparse first.** An order is almost never served by a crew far down its list, so the batch
+first links each order only to the capacity slots of its ``batch_neighbours`` (16) cheapest
+crews, plus the crew holding its standing offer, and solves that sparse graph with
+``scipy.sparse.csgraph.min_weight_full_bipartite_matching`` (every order served, least
+cost). When that graph cannot serve every order (crews are scarce, or an order's neighbours
+are all needed elsewhere), the dense matrix below is solved instead.
+
+**The dense matrix** is one ``scipy.optimize.linear_sum_assignment`` over orders x crew
+capacity slots: a crew with spare capacity k appears as k columns, the s-th one carrying s
+extra orders of workload (it is queued behind the first). Infeasible pairs get a cost so
+large that the solver only uses them when no feasible pair is left, and they are then
+dropped, so the solution is a maximum-cardinality feasible matching of least cost. Each
+order's row is lowered by its SLA priority, which changes *which* orders are served when
+crews are short, not what serving them costs.
 
 **Offers in the batch (rolling horizon).** An order already offered to a crew that has not
 accepted it can be matched again with the new arrivals (``offers``: order id → crew id; the
@@ -27,6 +34,8 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .costs import BoolArray, FloatArray, _Terms, _terms
 from .model import (
@@ -44,6 +53,10 @@ from .model import (
 )
 
 _NO_OFFERS: Mapping[int, int] = MappingProxyType({})
+# The sparse graph is tried only when crews have at least this many free places per order:
+# when they are tight, the optimum uses crews far down the orders' lists, and the sparse
+# solver is both slower and worse than the dense one (1,000 x 1,000 at capacity 1).
+SPARSE_MIN_SLOTS_PER_ORDER = 2
 
 
 def _with_taken(crews: Sequence[CrewState], taken: npt.NDArray[np.int64]) -> tuple[CrewState, ...]:
@@ -62,6 +75,25 @@ def _alternatives(t: _Terms, i: int, k: int) -> tuple[Candidate, ...]:
         part = np.argpartition(t.cost[i, columns], k)[:k]
         columns = columns[part]
     return tuple(t.candidate(i, int(j)) for j in t.ranked_columns(i, columns)[:k])
+
+
+def _alternatives_of(t: _Terms, served: Sequence[int], k: int) -> dict[int, tuple[Candidate, ...]]:
+    """``_alternatives`` for many rows at once (one partition of their cost rows)."""
+    if k <= 0 or not len(served):
+        return {}
+    idx = np.asarray(served, dtype=np.intp)
+    m = len(t.crews)
+    cost = np.where(t.eligible[idx], t.cost[idx], np.inf)
+    if k < m:
+        near = np.argpartition(cost, k - 1, axis=1)[:, :k]
+    else:
+        near = np.broadcast_to(np.arange(m), (len(idx), m))
+    finite = np.isfinite(np.take_along_axis(cost, near, axis=1))
+    out: dict[int, tuple[Candidate, ...]] = {}
+    for r, i in enumerate(idx.tolist()):
+        columns = near[r][finite[r]].astype(np.intp)
+        out[i] = tuple(t.candidate(i, int(j)) for j in t.ranked_columns(i, columns)[:k])
+    return out
 
 
 def assign_greedy(
@@ -167,8 +199,12 @@ def batch_cost_matrix(
     policy: DispatchPolicy = DEFAULT_POLICY,
     offers: Mapping[int, int] = _NO_OFFERS,
 ) -> BatchMatrix:
-    """Build the min-cost assignment matrix of one batch (see the module docstring)."""
-    t = _terms(orders, crews, now=now, policy=policy)
+    """Build the dense min-cost assignment matrix of one batch (module docstring)."""
+    return _dense_matrix(_terms(orders, crews, now=now, policy=policy), offers)
+
+
+def _dense_matrix(t: _Terms, offers: Mapping[int, int]) -> BatchMatrix:
+    policy = t.policy
     rows = np.flatnonzero(t.eligible.any(axis=1))
     slot_crew, slot_load = _slots(t, rows)
     feasible = t.eligible[np.ix_(rows, slot_crew)]
@@ -192,48 +228,147 @@ def batch_cost_matrix(
 
 
 def solve_batch(matrix: BatchMatrix) -> DispatchResult:
-    """Solve one batch; infeasible pairs the solver had to use are dropped as unassigned.
+    """Solve one batch on its dense matrix; infeasible pairs the solver had to use are
+    dropped as unassigned.
 
     Standing offers that stay with their crew are counted (``kept``), those that move are
     returned as ``replanned``; an offer the batch could not place again is left out of the
     result (it stands). ``crews`` afterwards count every order matched.
     """
-    t = matrix.terms
+    pairs: list[tuple[int, int, int]] = []
+    if matrix.cost.size:
+        r, c = linear_sum_assignment(matrix.cost)
+        ok = matrix.feasible[r, c]
+        r, c = r[ok], c[ok]
+        pairs = list(
+            zip(
+                matrix.rows[r].tolist(),
+                matrix.slot_crew[c].tolist(),
+                matrix.slot_load[c].tolist(),
+                strict=True,
+            )
+        )
+    return _result(matrix.terms, pairs, matrix.rows, matrix.offers)
+
+
+def sparse_pairs(
+    t: _Terms, offers: Mapping[int, int] = _NO_OFFERS, *, neighbours: int
+) -> list[tuple[int, int, int]] | None:
+    """The batch solved on a sparse graph: each order linked only to the capacity slots of
+    its ``neighbours`` cheapest eligible crews (and of the crew holding its standing offer),
+    solved with ``scipy.sparse.csgraph.min_weight_full_bipartite_matching``. Returns the
+    matched (order index, crew index, load before the slot), or None when the sparse graph
+    cannot serve every order that has an eligible crew (crews are scarce, or the neighbours
+    are all taken): the caller then solves the dense matrix.
+
+    When every order is served, the row holds and SLA priorities of the dense matrix change
+    nothing (each row is matched once whatever its offset), so the costs here are the pair
+    costs, the slot's queue and the re-planning bonus of the offer's own crew.
+    """
+    rows = np.flatnonzero(t.eligible.any(axis=1))
+    n, m = len(rows), len(t.crews)
+    if not n:
+        return []
+    spare = np.minimum(np.array([c.spare for c in t.crews], dtype=np.int64), n)
+    spare[~t.eligible[rows].any(axis=0)] = 0
+    if int(spare.sum()) < SPARSE_MIN_SLOTS_PER_ORDER * n:
+        return None
+    usable = t.eligible[rows] & (spare > 0)[None, :]
+    cost = np.where(usable, t.cost[rows], np.inf)
+    k = min(max(1, neighbours), m)
+    if k < m:
+        near = np.argpartition(cost, k - 1, axis=1)[:, :k]
+    else:
+        near = np.broadcast_to(np.arange(m), (n, m))
+    edge_row = np.repeat(np.arange(n), near.shape[1])
+    edge_crew = near.reshape(-1).astype(np.intp)
+    own = np.full(n, -1, dtype=np.intp)
+    if offers:
+        index = {c.id: j for j, c in enumerate(t.crews)}
+        for r, i in enumerate(rows.tolist()):
+            held = offers.get(t.orders[i].id)
+            if held is not None:
+                own[r] = index.get(held, -1)
+        extra = np.flatnonzero(own >= 0)
+        edge_row = np.concatenate([edge_row, extra])
+        edge_crew = np.concatenate([edge_crew, own[extra]])
+    edge_cost = cost[edge_row, edge_crew]
+    keep = np.isfinite(edge_cost)
+    edge_row, edge_crew, edge_cost = edge_row[keep], edge_crew[keep], edge_cost[keep]
+    # The offer's own crew may be among the neighbours already: one edge per pair.
+    pair_key = edge_row.astype(np.int64) * m + edge_crew
+    pair_key, first = np.unique(pair_key, return_index=True)
+    edge_row, edge_crew, edge_cost = edge_row[first], edge_crew[first], edge_cost[first]
+    edge_cost = edge_cost - t.policy.replan_min_gain_min * (own[edge_row] == edge_crew)
+    # One edge per capacity slot of the crew, the s-th slot s orders further down its queue.
+    per = spare[edge_crew]
+    slot_start = np.cumsum(spare) - spare
+    starts = np.cumsum(per) - per
+    load = np.arange(int(per.sum()), dtype=np.int64) - np.repeat(starts, per)
+    slot_row = np.repeat(edge_row, per)
+    slot_crew = np.repeat(edge_crew, per)
+    slot_cost = np.repeat(edge_cost, per) + t.policy.workload_min_per_order * load
+    columns = slot_start[slot_crew] + load
+    if len(np.unique(slot_row)) < n:
+        return None
+    # Weights must be non-zero (a stored zero is no edge): shift them all above zero.
+    weights = slot_cost - slot_cost.min() + 1.0
+    graph = csr_matrix((weights, (slot_row, columns)), shape=(n, int(spare.sum())))
+    try:
+        r, c = min_weight_full_bipartite_matching(graph)
+    except ValueError:
+        return None
+    crew_of_column = np.repeat(np.arange(m), spare)
+    load_of_column = np.arange(int(spare.sum()), dtype=np.int64) - np.repeat(slot_start, spare)
+    return list(
+        zip(
+            rows[r].tolist(),
+            crew_of_column[c].tolist(),
+            load_of_column[c].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _result(
+    t: _Terms,
+    pairs: Sequence[tuple[int, int, int]],
+    rows: npt.NDArray[np.intp],
+    offers: Mapping[int, int],
+) -> DispatchResult:
+    """The batch's result from its matched (order index, crew index, load before) pairs."""
     orders, crews = t.orders, t.crews
     taken = np.zeros(len(crews), dtype=np.int64)
     assignments: list[Assignment] = []
     replanned: list[Assignment] = []
     served: set[int] = set()
     kept = 0
-    if matrix.cost.size:
-        r, c = linear_sum_assignment(matrix.cost)
-        for ri, ci in zip(r, c, strict=True):
-            if not matrix.feasible[ri, ci]:
-                continue
-            i, j = int(matrix.rows[ri]), int(matrix.slot_crew[ci])
-            served.add(i)
-            taken[j] += 1
-            offered = matrix.offers.get(orders[i].id)
-            if offered == crews[j].id:
-                kept += 1
-                continue
-            assignment = Assignment(
-                orders[i].id,
-                crews[j].id,
-                "batch" if offered is None else "replan",
-                t.candidate(i, j, extra_load=int(matrix.slot_load[ci])),
-                _alternatives(t, i, t.policy.alternatives_kept),
-            )
-            (assignments if offered is None else replanned).append(assignment)
+    moved = [i for i, j, _load in pairs if offers.get(orders[i].id) != crews[j].id]
+    alternatives = _alternatives_of(t, moved, t.policy.alternatives_kept)
+    for i, j, load in pairs:
+        served.add(i)
+        taken[j] += 1
+        offered = offers.get(orders[i].id)
+        if offered == crews[j].id:
+            kept += 1
+            continue
+        assignment = Assignment(
+            orders[i].id,
+            crews[j].id,
+            "batch" if offered is None else "replan",
+            t.candidate(i, j, extra_load=load),
+            alternatives.get(i, ()),
+        )
+        (assignments if offered is None else replanned).append(assignment)
     index = {crew.id: j for j, crew in enumerate(crews)}
     for i, order in enumerate(orders):
         # An offer the batch could not place again stands, and still holds its crew's room.
-        if i not in served and order.id in matrix.offers:
+        if i not in served and order.id in offers:
             kept += 1
-            j = index.get(matrix.offers[order.id], -1)
+            j = index.get(offers[order.id], -1)
             if j >= 0:
                 taken[j] += 1
-    solvable = set(matrix.rows.tolist())
+    solvable = set(rows.tolist())
     unassigned = [
         Unassigned(
             o.id,
@@ -241,7 +376,7 @@ def solve_batch(matrix: BatchMatrix) -> DispatchResult:
             t.filtered_counts(i),
         )
         for i, o in enumerate(orders)
-        if i not in served and o.id not in matrix.offers
+        if i not in served and o.id not in offers
     ]
     assignments.sort(key=lambda a: a.order_id)
     replanned.sort(key=lambda a: a.order_id)
@@ -262,5 +397,12 @@ def assign_batch(
     policy: DispatchPolicy = DEFAULT_POLICY,
     offers: Mapping[int, int] = _NO_OFFERS,
 ) -> DispatchResult:
-    """One minimum-cost assignment of ``orders`` to crews, respecting spare capacity."""
-    return solve_batch(batch_cost_matrix(orders, crews, now=now, policy=policy, offers=offers))
+    """One minimum-cost assignment of ``orders`` to crews, respecting spare capacity: on the
+    sparse graph of each order's ``batch_neighbours`` cheapest crews when that serves every
+    order, else on the dense matrix (module docstring)."""
+    t = _terms(orders, crews, now=now, policy=policy)
+    if policy.batch_neighbours > 0:
+        pairs = sparse_pairs(t, offers, neighbours=policy.batch_neighbours)
+        if pairs is not None:
+            return _result(t, pairs, np.flatnonzero(t.eligible.any(axis=1)), offers)
+    return solve_batch(_dense_matrix(t, offers))

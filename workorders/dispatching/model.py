@@ -124,6 +124,10 @@ class DispatchPolicy:
     # service commits per transaction, so the first are committed early.
     storm_threshold: int = 30
     batch_size: int = 50
+    # The batch links each order to this many of its cheapest crews only (a sparse matching,
+    # much faster than the dense one at storm sizes) and solves the dense matrix when that
+    # cannot serve every order; 0 always solves the dense matrix.
+    batch_neighbours: int = 16
     # Rolling horizon: offers no crew has accepted yet are planned again with new arrivals;
     # an offer moves to another crew only when the plan gains at least this much per moved
     # offer (minute-equivalents), so crews are not shuffled for a minute's gain.
@@ -147,6 +151,8 @@ class DispatchPolicy:
                 raise ValueError(f"speed for {area!r} must be positive")
         if self.road_factor <= 0 or self.batch_size < 1:
             raise ValueError("road_factor and batch_size must be positive")
+        if self.batch_neighbours < 0:
+            raise ValueError("batch_neighbours must not be negative")
         if self.replan_min_gain_min < 0:
             raise ValueError("replan_min_gain_min must not be negative")
 

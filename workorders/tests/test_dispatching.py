@@ -406,6 +406,108 @@ def test_batch_matrix_is_built_on_capacity_slots():
     assert np.isfinite(m.cost).all()
 
 
+# --- the sparse batch -----------------------------------------------------------------------
+
+DENSE = dataclasses.replace(TRAVEL_ONLY, batch_neighbours=0)
+
+
+def _pairs_cost(t, found):
+    return sum(float(t.cost[i, j]) + t.policy.workload_min_per_order * load for i, j, load in found)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_sparse_matching_costs_what_the_dense_optimum_costs(seed):
+    rng = random.Random(1000 + seed)
+    orders, crews = _random_case(
+        rng, rng.randint(5, 30), rng.randint(5, 40), capacity_max=3, infeasible=0.3
+    )
+    policy = DispatchPolicy(territory_bonus_min=0.0, sla_late_weight=0.0, batch_neighbours=0)
+    t = d.costs._terms(orders, crews, now=NOW, policy=policy)
+    dense = d.solve_batch(d.batch_cost_matrix(orders, crews, now=NOW, policy=policy))
+    # With every crew as a neighbour the sparse graph is the dense problem: when it can serve
+    # every order, it finds a matching of exactly the dense optimum's cost
+    found = d.matching.sparse_pairs(t, neighbours=len(crews))
+    rows = np.flatnonzero(t.eligible.any(axis=1))
+    if found is None:
+        assert len(dense.assignments) < len(rows) or (
+            sum(c.spare for c in crews) < d.matching.SPARSE_MIN_SLOTS_PER_ORDER * len(rows)
+        )
+        return
+    assert sorted(i for i, _j, _load in found) == rows.tolist()
+    assert len(dense.assignments) == len(rows)
+    dense_cost = sum(a.candidate.cost for a in dense.assignments)
+    assert _pairs_cost(t, found) == pytest.approx(dense_cost, abs=1e-6)
+    # ... and so does the batch on few neighbours, on a case where they suffice
+    few = dataclasses.replace(policy, batch_neighbours=5)
+    batch = d.assign_batch(orders, crews, now=NOW, policy=few)
+    _check_feasible_and_within_capacity(orders, crews, batch)
+    assert len(batch.assignments) == len(rows)
+    assert sum(a.candidate.cost for a in batch.assignments) >= dense_cost - 1e-6
+
+
+def test_the_sparse_batch_equals_the_dense_optimum_on_a_storm_sized_case():
+    rng = random.Random(7)
+    orders, crews = _random_case(rng, 300, 200, capacity_max=3, infeasible=0.0)
+    crews = [dataclasses.replace(c, capacity=3) for c in crews]
+    sparse = d.assign_batch(orders, crews, now=NOW, policy=TRAVEL_ONLY)
+    dense = d.assign_batch(orders, crews, now=NOW, policy=DENSE)
+    assert len(sparse.assignments) == len(dense.assignments) == 300
+    _check_feasible_and_within_capacity(orders, crews, sparse)
+    assert sum(a.candidate.cost for a in sparse.assignments) == pytest.approx(
+        sum(a.candidate.cost for a in dense.assignments), rel=1e-9
+    )
+
+
+def test_the_sparse_batch_keeps_standing_offers_like_the_dense_one():
+    rng = random.Random(11)
+    orders, crews = _random_case(rng, 40, 40, capacity_max=3, infeasible=0.0)
+    crews = [dataclasses.replace(c, capacity=3) for c in crews]
+    policy = dataclasses.replace(TRAVEL_ONLY, replan_min_gain_min=3.0)
+    offers = {o.id: crews[(o.id * 7) % len(crews)].id for o in orders[:20]}
+    sparse = d.assign_batch(orders, crews, now=NOW, policy=policy, offers=offers)
+    dense = d.assign_batch(
+        orders,
+        crews,
+        now=NOW,
+        policy=dataclasses.replace(policy, batch_neighbours=0),
+        offers=offers,
+    )
+    assert sparse.kept + len(sparse.replanned) == 20
+    assert len(sparse.assignments) == 20
+    assert (sparse.kept, pairs(sparse), {a.order_id: a.crew_id for a in sparse.replanned}) == (
+        dense.kept,
+        pairs(dense),
+        {a.order_id: a.crew_id for a in dense.replanned},
+    )
+
+
+def test_the_batch_falls_back_to_the_dense_matrix_when_the_sparse_graph_cannot_serve_all():
+    # Both orders sit on crew 1 (capacity 1); on one neighbour each, they compete for it and
+    # the sparse graph has no full matching: the dense matrix serves both
+    orders = [order(1), order(2, dlat=0.001)]
+    crews = [crew(1), crew(2, dlat=0.05), crew(3, dlat=0.06), crew(4, dlat=0.07)]
+    one = dataclasses.replace(TRAVEL_ONLY, batch_neighbours=1)
+    t = d.costs._terms(orders, crews, now=NOW, policy=one)
+    assert d.matching.sparse_pairs(t, neighbours=1) is None
+    result = d.assign_batch(orders, crews, now=NOW, policy=one)
+    assert pairs(result) == pairs(d.assign_batch(orders, crews, now=NOW, policy=DENSE))
+    assert pairs(result) == {1: 1, 2: 2}
+
+
+def test_scarce_crews_go_to_the_dense_matrix_and_the_tightest_orders_win():
+    # Three orders, one place: the sparse graph is not tried, the dense one picks by SLA
+    tight = order(3, sla_deadline_at=NOW + timedelta(minutes=30))
+    orders = [order(1), order(2), tight]
+    t = d.costs._terms(orders, [crew(1)], now=NOW, policy=DEFAULT)
+    assert d.matching.sparse_pairs(t, neighbours=16) is None
+    result = d.assign_batch(orders, [crew(1)], now=NOW)
+    assert pairs(result) == {3: 1}
+    assert sorted(u.reason for u in result.unassigned) == [d.OUTCOMPETED] * 2
+
+
+DEFAULT = DispatchPolicy()
+
+
 # --- the whole plan -------------------------------------------------------------------------
 
 
