@@ -289,7 +289,12 @@ class WorkOrder(TimeStampedModel):
     @property
     def is_urgent(self) -> bool:
         """Urgent orders are dispatched at once, never pooled, and may pre-empt a crew."""
-        return self.kind == self.Kind.DANGER or self.priority == Priority.URGENT
+        return self.urgent_for(self.kind, self.priority)
+
+    @classmethod
+    def urgent_for(cls, kind: str, priority: int) -> bool:
+        """``is_urgent`` from plain values (reads that load ``values()``, not instances)."""
+        return kind == cls.Kind.DANGER or priority == Priority.URGENT
 
     @property
     def is_open(self) -> bool:

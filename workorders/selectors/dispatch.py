@@ -93,6 +93,52 @@ def work_order_dispatch_request(order: WorkOrder) -> dispatching.OrderRequest | 
     )
 
 
+# What ``work_order_dispatch_requests`` reads of each order.
+_REQUEST_FIELDS = (
+    "pk",
+    "lat",
+    "lng",
+    "grid_id",
+    "grid__center_lat",
+    "grid__center_lng",
+    "area_class",
+    "skill_needed__code",
+    "kind",
+    "priority",
+    "arrive_due_at",
+    "waiting_since",
+    "created_at",
+)
+
+
+def work_order_dispatch_requests(
+    orders: QuerySet[WorkOrder], *, extra: tuple[str, ...] = ()
+) -> list[tuple[dict[str, Any], dispatching.OrderRequest | None]]:
+    """Each order of ``orders`` as the dispatch module sees it (as
+    ``work_order_dispatch_request``, None without a location), read as plain values in one
+    query, with its row (those fields and ``extra``, such as ``version`` and ``crew_id``)."""
+    out: list[tuple[dict[str, Any], dispatching.OrderRequest | None]] = []
+    for row in orders.values(*_REQUEST_FIELDS, *extra):
+        lat, lng = row["lat"], row["lng"]
+        if lat is None or lng is None:
+            lat, lng = row["grid__center_lat"], row["grid__center_lng"]
+        request = None
+        if lat is not None and lng is not None:
+            request = dispatching.OrderRequest(
+                id=row["pk"],
+                lat=lat,
+                lng=lng,
+                grid_id=row["grid_id"],
+                area_class=row["area_class"],
+                skill_needed=row["skill_needed__code"],
+                urgent=WorkOrder.urgent_for(row["kind"], row["priority"]),
+                sla_deadline_at=row["arrive_due_at"],
+                created_at=row["waiting_since"] or row["created_at"],
+            )
+        out.append((row, request))
+    return out
+
+
 def work_order_refusals(order_id: int) -> tuple[set[int], set[int]]:
     """Crews not to offer the order to again: (rejected-like, timed out)."""
     rejected: set[int] = set()

@@ -214,9 +214,10 @@ def batch_schedule(*, countdown: float | None = None) -> bool:
 
 def batch_schedule_now() -> None:
     """Enqueue the next batch at once, past the debounce (a finishing batch whose mark was
-    stamped meanwhile: the orders deferred while it ran must not wait for beat)."""
+    stamped meanwhile: the orders deferred while it ran must not wait for beat). No delay:
+    the orders that arrived during the running batch have waited for it already, and the
+    delay of ``batch_schedule`` only gathers the first orders of a burst."""
     from workorders.tasks import work_orders_dispatch_batch_task
 
-    delay = common.conf().batch_delay_seconds
-    cache.set(common.BATCH_SCHEDULED_KEY, 1, timeout=max(1, int(delay) + 5))
-    enqueue_on_commit(work_orders_dispatch_batch_task, queue="dispatch", countdown=delay)
+    cache.set(common.BATCH_SCHEDULED_KEY, 1, timeout=5)
+    enqueue_on_commit(work_orders_dispatch_batch_task, queue="dispatch", countdown=0)

@@ -113,7 +113,10 @@ def test_two_crews_can_swap_offers_even_when_both_are_full(storm):
     one = force_status(make_order(), S.DISPATCHED, crew=a)
     two = force_status(make_order(dlng=0.03), S.DISPATCHED, crew=b)
     moved = replan.work_orders_offers_move(
-        moves=[replan.OfferMove(one, b.pk), replan.OfferMove(two, a.pk)]
+        moves=[
+            replan.OfferMove(replan.StandingOffer.of(one), b.pk),
+            replan.OfferMove(replan.StandingOffer.of(two), a.pk),
+        ]
     )
     assert moved == 2
     assert (_state(one)[1], _state(two)[1]) == (b.pk, a.pk)
