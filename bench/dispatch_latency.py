@@ -21,7 +21,8 @@ also prints, for the burst: offers changed per order, and total travel of the fi
 against the offline optimum over the same orders and crews (one matching of all burst orders,
 with the crews as they were when the burst began, same policy); target within 5 %.
 
-    .venv/bin/python bench/dispatch_latency.py
+    .venv/bin/python bench/dispatch_latency.py --quick     # 200 orders, about a minute
+    .venv/bin/python bench/dispatch_latency.py             # the 1,000-order burst
     .venv/bin/python bench/dispatch_latency.py --orders 1000 --crews 1000 --concurrency 2
 
 The servers are those of DATABASE_URL (only the database name is replaced by ``--database``)
@@ -268,14 +269,18 @@ def _fields(state) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--orders", type=int, default=None, help="burst size (default 1000)")
     parser.add_argument("--crews", type=int, default=1000)
-
+    parser.add_argument(
+        "--quick", action="store_true", help="a 200-order burst (unless --orders is given)"
+    )
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--database", default="dc_bench_dispatch")
     parser.add_argument("--seed", type=int, default=20250601)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
+    if args.orders is None:
+        args.orders = 200 if args.quick else 1000
     rng = random.Random(args.seed)
 
     _admin("DROP DATABASE IF EXISTS {}", args.database)
@@ -348,8 +353,14 @@ def main() -> None:
         )
         ratio = _pct(order_burst, 0.95) / max(_pct(noop_burst, 0.95), 1e-9)
         verdict = "meets" if ratio <= 3 else "misses"
+        print(
+            f"commit-to-assignment p50 {_pct(order_burst, 0.5):.0f} ms, "
+            f"p95 {_pct(order_burst, 0.95):.0f} ms; no-op round trip p50 "
+            f"{_pct(noop_burst, 0.5):.0f} ms, p95 {_pct(noop_burst, 0.95):.0f} ms"
+        )
         print(f"order p95 / no-op p95 = {ratio:.2f} ({verdict} the target of 3)")
         print(_quality(ids, crews_before, burst_at))
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if len(assigned) < len(ids):
             print(f"WARNING: {len(ids) - len(assigned)} orders were not assigned in time")
     finally:
