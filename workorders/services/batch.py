@@ -8,6 +8,7 @@ under a lease: ``batch_lease``); urgent orders never wait for it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,7 @@ def _run_batch(now: datetime, lease: batch_lease.BatchLease) -> dict[str, int]:
     """One batch: plan the waiting orders with the standing offers, move the offers the
     plan moved, commit the new assignments chunk by chunk, record the orders left over, then
     dispatch one by one the orders the batch cannot take."""
+    started = time.perf_counter()
     waiting = _waiting_orders()
     stats = {"orders": len(waiting), "assigned": 0, "unassigned": 0, "batches": 0}
     if not waiting:
@@ -71,8 +73,16 @@ def _run_batch(now: datetime, lease: batch_lease.BatchLease) -> dict[str, int]:
     offered, offers = replan.standing_offers()
     policy = dispatch_policy()
     states = selectors.crew_states_for_dispatch()
+    read = time.perf_counter()
     result = dispatching.plan_dispatch(requests, states, now=now, policy=policy, offers=offers)
-    stats.update(batches=result.batches, offers=len(offers), kept=result.kept)
+    planned = time.perf_counter()
+    stats.update(
+        batches=result.batches,
+        offers=len(offers),
+        kept=result.kept,
+        read_ms=round((read - started) * 1000),
+        plan_ms=round((planned - read) * 1000),
+    )
     names = _crew_names({a.crew_id for a in (*result.assignments, *result.replanned)})
     if lease.lost:
         stats["lease_lost"] = 1
@@ -91,6 +101,7 @@ def _run_batch(now: datetime, lease: batch_lease.BatchLease) -> dict[str, int]:
     _record_batch_unassigned(result.unassigned, by_id)
     stats["unassigned"] = len(result.unassigned)
     stats["assigned"] += _dispatch_singles(singles, now=now)
+    stats["write_ms"] = round((time.perf_counter() - planned) * 1000)
     logger.info("dispatch batch: %s", stats)
     return stats
 
