@@ -331,8 +331,10 @@ MAP_POLL_SECONDS = env.int("MAP_POLL_SECONDS", default=30)
 WORKORDERS_ACCEPT_TIMEOUT_SECONDS = env.int("WORKORDERS_ACCEPT_TIMEOUT_SECONDS", default=300)
 # Storm mode: above this many orders waiting, non-urgent ones are matched in batches.
 WORKORDERS_STORM_THRESHOLD = env.int("WORKORDERS_STORM_THRESHOLD", default=30)
-# How long the storm batch collects orders before matching them (longer: bigger, better
-# matched batches; shorter: less waiting).
+# How long the first storm batch of a burst collects orders before matching them (longer:
+# bigger, better matched batches; shorter: less waiting). The batches that follow run at once
+# when the previous one ends: the orders that arrived meanwhile have waited for it already,
+# and the rolling horizon re-plans the offers not yet accepted, so nothing is gained by waiting.
 WORKORDERS_BATCH_DELAY_SECONDS = env.float("WORKORDERS_BATCH_DELAY_SECONDS", default=0.3)
 # The storm batch's lease: a batch whose worker died frees it within this many seconds.
 WORKORDERS_BATCH_LEASE_SECONDS = env.float("WORKORDERS_BATCH_LEASE_SECONDS", default=15.0)
