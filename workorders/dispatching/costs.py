@@ -206,6 +206,8 @@ def _terms(
         static_filters=static_filters,
         skill_ok=skill_ok,
         eligible=skill_ok & static_ok[None, :],
-        priority=np.array([sla_priority(o, now=now, policy=policy) for o in orders]),
+        # ``sla_priority`` for every order, from the slack computed once above.
+        priority=policy.sla_priority_weight
+        * np.maximum(0.0, policy.sla_priority_horizon_min - slack),
         policy=policy,
     )
