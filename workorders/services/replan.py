@@ -100,8 +100,8 @@ def standing_offers() -> tuple[dict[int, StandingOffer], list[dispatching.Offer]
     offers: list[dispatching.Offer] = []
     for row, request in rows:
         pk, crew_id = row["pk"], row["crew_id"]
-        decided_crew, mode, preempted = latest.get(pk, (None, "", False))
-        if pk in refused or decided_crew != crew_id or mode not in _ENGINE_MODES or preempted:
+        decided, decided_mode, preempted_by = latest.get(pk, (None, "", False))
+        if pk in refused or decided != crew_id or decided_mode not in _ENGINE_MODES or preempted_by:
             continue
         assert request is not None
         by_id[pk] = StandingOffer(pk, row["version"], crew_id)
