@@ -23,12 +23,15 @@ components are returned so the console can explain "why this crew":
 
 **Storm mode.** When more orders wait than ``storm_threshold`` (30), urgent orders are still
 assigned at once, one by one (greedy best), and all the others waiting at that moment are
-matched together in one minimum-cost assignment (``scipy.optimize.linear_sum_assignment``; no
-batch is cut in arrival order). A crew with spare capacity k appears as k columns, the s-th
-one carrying s extra orders of workload (it is queued behind the first). Infeasible pairs get
-a cost so large that the solver only uses them when no feasible pair is left, and are then
-dropped, so the solution is a maximum-cardinality feasible matching of least cost. When crews
-are short, orders with little SLA slack win: each order's row is lowered by
+matched together in one minimum-cost assignment (no batch is cut in arrival order): first on a
+sparse graph linking each order to its ``batch_neighbours`` (16) cheapest crews
+(``scipy.sparse.csgraph.min_weight_full_bipartite_matching``), and when that cannot serve every
+order, or crews have fewer than two free places per order, on the dense matrix
+(``scipy.optimize.linear_sum_assignment``). A crew with spare capacity k appears as k columns,
+the s-th one carrying s extra orders of workload (it is queued behind the first). Infeasible
+pairs get a cost so large that the solver only uses them when no feasible pair is left, and are
+then dropped, so the solution is a maximum-cardinality feasible matching of least cost. When
+crews are short, orders with little SLA slack win: each order's row is lowered by
 ``sla_priority_weight`` per minute its deadline is nearer than ``sla_priority_horizon_min``
 (120), which changes *which* orders are served but not the cost of serving them.
 
