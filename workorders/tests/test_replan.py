@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from workorders import services
+from workorders import selectors, services
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder, WorkOrderEvent
 from workorders.services import replan
-from workorders.tests.factories import force_status, make_crew, make_order
+from workorders.tests.factories import force_status, make_crew, make_grid, make_order, skill
 
 pytestmark = pytest.mark.usefixtures("wo_reference")
 
@@ -120,3 +120,27 @@ def test_two_crews_can_swap_offers_even_when_both_are_full(storm):
     )
     assert moved == 2
     assert (_state(one)[1], _state(two)[1]) == (b.pk, a.pk)
+
+
+def test_dispatch_requests_read_as_values_equal_the_ones_built_from_instances():
+    grid = make_grid(center_lat=22.6, center_lng=114.1)
+    located = make_order(dlat=0.01)
+    on_grid = make_order(grid=grid)
+    WorkOrder.objects.filter(pk=on_grid.pk).update(lat=None, lng=None, priority=1)
+    nowhere = make_order()
+    WorkOrder.objects.filter(pk=nowhere.pk).update(lat=None, lng=None, grid=None)
+    cable = make_order(skill_needed=skill("cable"), dlng=0.02)
+    orders = WorkOrder.objects.filter(
+        pk__in=[located.pk, on_grid.pk, nowhere.pk, cable.pk]
+    ).order_by("pk")
+    read = selectors.work_order_dispatch_requests(orders, extra=("version",))
+    built = [selectors.work_order_dispatch_request(o) for o in orders.select_related("grid")]
+    assert [request for _row, request in read] == built
+    urgent_on_grid, cable_request = built[1], built[3]
+    assert urgent_on_grid is not None
+    assert urgent_on_grid.urgent
+    assert (urgent_on_grid.lat, urgent_on_grid.lng) == (22.6, 114.1)
+    assert built[2] is None
+    assert cable_request is not None
+    assert cable_request.skill_needed == "cable"
+    assert [row["version"] for row, _request in read] == [o.version for o in orders]
