@@ -190,6 +190,11 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
     )
 
 
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The aware local start of ``period``'s first day and of the day after its last."""
+    return _bounds(period.start, period.end)
+
+
 def _totals(qs: QuerySet[PointAward]) -> dict[int, int]:
     return {
         r["agent_id"]: int(r["p"])
