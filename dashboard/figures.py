@@ -329,7 +329,7 @@ SPLITS: tuple[Figure, ...] = (
     _split("restore_sla_priority", "restore_sla", _("复电及时率（按优先级）")),
     _split("arrive_sla_station", "arrive_sla", _("到达及时率（按服务站）")),
     _split("restore_sla_station", "restore_sla", _("复电及时率（按服务站）")),
-    _split("outage_types", "outages", _("停电事件数（按类型）")),
+    _split("outage_types", "outages", _("停电事件数")),
 )
 FIGURES = FIGURES + SPLITS
 

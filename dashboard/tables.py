@@ -357,9 +357,13 @@ def pool_table(ctx: Context) -> Table:
     for pk, name in sorted(names.items(), key=lambda kv: kv[1]):
         values = data.get(pk, {})
         table.rows.append(
-            [name, values.get("pool_claim_share"), values.get("pool_claim_minutes"),
-             values.get("pool_expired") or 0]
-        )  # fmt: skip
+            [
+                name,
+                values.get("pool_claim_share"),
+                values.get("pool_claim_minutes"),
+                values.get("pool_expired") or 0,
+            ]
+        )
     return table
 
 
@@ -389,10 +393,10 @@ def reliability_table(ctx: Context) -> Table:
         [
             Column(_("区域"), "text"),
             *(
-                Column(f"{d.label}（{d.unit}）", "number", d.key, str(d.definition))
+                Column(f"{d.label}（{d.unit}）", "number", d.key, str(d.definition), d.digits)
                 for d in DI.INDEXES
             ),
-        ],  # fmt: skip
+        ],
         definition=" ".join(
             [str(DI.SCOPE_NOTE), *(f"{d.label}：{d.definition}" for d in DI.INDEXES)]
         ),
