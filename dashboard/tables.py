@@ -66,14 +66,24 @@ class Context:
     scopes: Scopes
 
 
+def with_unit(label: str | Promise, unit: str | Promise) -> str:
+    """A column header: the figure and its unit, punctuated for the page's language."""
+    return _("%(label)s（%(unit)s）") % {"label": label, "unit": unit}
+
+
+def defined(label: str | Promise, definition: str | Promise) -> str:
+    """A figure's name followed by its definition (the tables' hover text)."""
+    return _("%(label)s：%(definition)s") % {"label": label, "definition": definition}
+
+
 def _col(key: str) -> Column:
     fig = F.BY_KEY[key]
     kind = "percent" if fig.combine is F.Combine.SHARE else "number"
-    return Column(f"{fig.label}（{fig.unit}）", kind, key, str(fig.definition))
+    return Column(with_unit(fig.label, fig.unit), kind, key, str(fig.definition))
 
 
 def _def(*keys: str) -> str:
-    return " ".join(f"{F.BY_KEY[k].label}：{F.BY_KEY[k].definition}" for k in keys)
+    return " ".join(defined(F.BY_KEY[k].label, F.BY_KEY[k].definition) for k in keys)
 
 
 def summary_table(ctx: Context) -> Table:
@@ -393,12 +403,12 @@ def reliability_table(ctx: Context) -> Table:
         [
             Column(_("区域"), "text"),
             *(
-                Column(f"{d.label}（{d.unit}）", "number", d.key, str(d.definition), d.digits)
+                Column(with_unit(d.label, d.unit), "number", d.key, str(d.definition), d.digits)
                 for d in DI.INDEXES
             ),
         ],
         definition=" ".join(
-            [str(DI.SCOPE_NOTE), *(f"{d.label}：{d.definition}" for d in DI.INDEXES)]
+            [str(DI.SCOPE_NOTE), *(defined(d.label, d.definition) for d in DI.INDEXES)]
         ),
         series=[1, 2],  # SAIFI and SAIDI: the other indices' scales would flatten them
     )
@@ -445,8 +455,8 @@ def frequent_table(ctx: Context) -> Table:
         "bar",
         [
             Column(_("级别"), "text"),
-            Column(f"{DI.FREQUENT_NEW}（{unit}）", "number", "", definition),
-            Column(f"{DI.FREQUENT_OPEN}（{unit}）", "number", "", definition),
+            Column(with_unit(DI.FREQUENT_NEW, unit), "number", "", definition),
+            Column(with_unit(DI.FREQUENT_OPEN, unit), "number", "", definition),
         ],
         definition=definition,
     )

@@ -85,5 +85,6 @@ def test_city_channel_download_has_the_rows(desktop_page, seeded):
     rows = list(
         load_workbook(io.BytesIO(info.value.path().read_bytes())).active.iter_rows(values_only=True)
     )
-    assert dict(rows[1:]) == {"95598热线": 2, "网站": 1, "微信": 1}
+    # every channel is listed, 0 where none came in
+    assert dict(rows[1:]) == {"95598热线": 2, "网站": 1, "手机应用": 0, "微信": 1}
     desktop_page.screenshot("dashboard")
