@@ -46,6 +46,13 @@ class Table:
     definition: str = ""
     row_ids: list[int] = field(default_factory=list)  # the scope of each row (drill-down)
     series: list[int] | None = None  # the columns the chart draws (every value column if None)
+    row_definitions: list[str] = field(default_factory=list)  # hover text of each row's name
+
+    @property
+    def titled_rows(self) -> list[tuple[list[Value], str]]:
+        """Each row with the hover text of its first cell ("" when none)."""
+        titles = self.row_definitions + [""] * (len(self.rows) - len(self.row_definitions))
+        return list(zip(self.rows, titles, strict=True))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -100,11 +107,13 @@ def summary_table(ctx: Context) -> Table:
             Column(_("变化（%）"), "number"),
         ],
     )
-    for key in F.HEADLINE:
-        v = values[key]
-        table.rows.append(
-            [str(v.figure.label), str(v.figure.unit), v.current, v.previous, v.change]
-        )
+    # Every figure (the headline cards show some of them), each with its definition.
+    for fig in F.FIGURES:
+        if fig.split_of:
+            continue
+        v = values[fig.key]
+        table.rows.append([str(fig.label), str(fig.unit), v.current, v.previous, v.change])
+        table.row_definitions.append(str(fig.definition))
     return table
 
 

@@ -36,6 +36,7 @@ from dispatch_center.core import roles
 from dispatch_center.core.exceptions import DomainError
 
 PAGE_TABLES = (
+    "summary",
     "trend",
     "drill",
     "sla_priority",

@@ -231,3 +231,29 @@ def test_names_follow_the_language(computed):
     assert en
     assert [en, 1] in types.rows
     assert reliability.rows[0][0] == "City"
+
+
+def test_summary_lists_every_figure_with_its_definition(computed):
+    from dashboard import figures as F
+
+    table = tables.BUILDERS["summary"](tables.build_context(period=JUNE, scope=Scope()))
+    shown = [f for f in F.FIGURES if not f.split_of]
+    assert [r[0] for r in table.rows] == [str(f.label) for f in shown]
+    assert [title for _row, title in table.titled_rows] == [str(f.definition) for f in shown]
+    by_label = {r[0]: r[1:] for r in table.rows}
+    # units as a report writes them, and the month against May
+    assert by_label["抢修工单数"] == ["张", 3, 1, 200.0]
+    assert by_label["停电事件数"][:2] == ["起", 1]
+    assert by_label["投诉数"][:2] == ["件", 0]
+    assert by_label["停电用户数"][0] == "户"
+
+
+def test_page_shows_definitions_on_hover(computed, client, supervisor):
+    client.force_login(supervisor)
+    html = client.get(f"/dashboard/?period=month&day={DAY}").content.decode()
+    # a column header of a table, a row of the summary, an index of the reliability table
+    assert 'title="从工单创建到班组到达现场的平均时长' in html
+    assert '<td title="期间内创建的抢修类工单数。' in html
+    assert 'title="持续停电用户次数之和除以服务用户总数' in html
+    for key in ("reliability", "frequent", "outage_types", "sla_priority", "sla_station", "pool"):
+        assert f'id="table-{key}"' in html
