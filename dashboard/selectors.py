@@ -77,12 +77,17 @@ def _rows(period_first: date, period_last: date, scope: Scope) -> QuerySet[Daily
     return scope.filter(DailyFigure.objects.filter(day__gte=period_first, day__lte=period_last))
 
 
+SUMMARY_KEYS = tuple(f.key for f in F.FIGURES if not f.split_of)
+
+
 def dashboard_summary(*, period: Period, scope: Scope) -> dict[str, FigureValue]:
     """Every figure's value in ``period`` and in the period before, for ``scope``."""
     before = period_before(period)
     now = Q(day__gte=period.start)
     sums = (
         _rows(before.start, period.end, scope)
+        # the splits (by priority, station, type) repeat their figure's cases
+        .filter(figure__in=SUMMARY_KEYS)
         .order_by()
         .values("figure")
         .annotate(

@@ -89,3 +89,11 @@ def priority_names() -> dict[int, str]:
     from outages.models import Priority
 
     return {int(value): str(label) for value, label in Priority.choices}
+
+
+def district_names() -> dict[int, str]:
+    """Every district: id → name in the page's language (ordered by the Chinese name)."""
+    from grids.models import District
+
+    rows = District.objects.order_by("name").values_list("id", "name", "name_en")
+    return {pk: pick_name(name, en) for pk, name, en in rows}

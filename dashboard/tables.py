@@ -412,7 +412,13 @@ def reliability_table(ctx: Context) -> Table:
         [
             Column(_("区域"), "text"),
             *(
-                Column(with_unit(d.label, d.unit), "number", d.key, str(d.definition), d.digits)
+                Column(
+                    with_unit(d.key, d.unit),
+                    "number",
+                    d.key,
+                    defined(d.label, d.definition),
+                    d.digits,
+                )
                 for d in DI.INDEXES
             ),
         ],
@@ -494,4 +500,7 @@ BUILDERS: dict[str, Callable[[Context], Table]] = {
 
 
 def build_context(*, period: Period, scope: Scope) -> Context:
-    return Context(period=period, scope=scope, scopes=dashboard_scopes())
+    scopes = dashboard_scopes()
+    # Districts have English names (grids, stations and crews are named in Chinese only).
+    scopes = Scopes(districts=sources.district_names(), grids=scopes.grids, crews=scopes.crews)
+    return Context(period=period, scope=scope, scopes=scopes)

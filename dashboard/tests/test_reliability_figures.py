@@ -91,8 +91,8 @@ def test_reliability_table_of_the_city(computed):
     table = tables.BUILDERS["reliability"](tables.build_context(period=JUNE, scope=Scope()))
     assert [c.label for c in table.columns][:3] == [
         "区域",
-        "系统平均停电频率 SAIFI（次/户）",
-        "系统平均停电时间 SAIDI（分钟/户）",
+        "SAIFI（次/户）",
+        "SAIDI（分钟/户）",
     ]
     # then: SAIFI 3/11 = 0.2727, SAIDI 3 x 90 / 11 = 24.5454 min, CAIDI 90 min, no
     # momentary, ASAI 1 - (3 x 1.5 h) / (11 x 720 h) = 1 - 4.5/7920 = 99.943182 %
@@ -113,7 +113,7 @@ def test_reliability_table_downloads(computed, client, supervisor):
     csv = client.get(f"/dashboard/export.csv?table=reliability&day={DAY}")
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig").splitlines()
-    assert text[0].startswith("区域,系统平均停电频率 SAIFI（次/户）")
+    assert text[0].startswith("区域,SAIFI（次/户）,SAIDI（分钟/户）")
     assert text[1] == "全市,0.2727,24.55,90.0,0.0,99.9432"
     # Excel: number cells with the index's decimals
     xlsx = client.get(f"/dashboard/export.xlsx?table=reliability&day={DAY}")
@@ -223,6 +223,8 @@ def test_pool_by_area(computed):
 
 
 def test_names_follow_the_language(computed):
+    computed.district.name_en = "Futian"
+    computed.district.save()
     with translation.override("en"):
         ctx = tables.build_context(period=JUNE, scope=Scope())
         types = tables.BUILDERS["outage_types"](ctx)
@@ -231,6 +233,8 @@ def test_names_follow_the_language(computed):
     assert en
     assert [en, 1] in types.rows
     assert reliability.rows[0][0] == "City"
+    assert "Futian" in [r[0] for r in reliability.rows]
+    assert reliability.columns[1].label == "SAIFI (per customer)"
 
 
 def test_summary_lists_every_figure_with_its_definition(computed):
@@ -254,6 +258,6 @@ def test_page_shows_definitions_on_hover(computed, client, supervisor):
     # a column header of a table, a row of the summary, an index of the reliability table
     assert 'title="从工单创建到班组到达现场的平均时长' in html
     assert '<td title="期间内创建的抢修类工单数。' in html
-    assert 'title="持续停电用户次数之和除以服务用户总数' in html
+    assert 'title="系统平均停电频率 SAIFI：持续停电用户次数之和除以服务用户总数' in html
     for key in ("reliability", "frequent", "outage_types", "sla_priority", "sla_station", "pool"):
         assert f'id="table-{key}"' in html
