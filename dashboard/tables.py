@@ -49,10 +49,15 @@ class Table:
     row_definitions: list[str] = field(default_factory=list)  # hover text of each row's name
 
     @property
-    def titled_rows(self) -> list[tuple[list[Value], str]]:
-        """Each row with the hover text of its first cell ("" when none)."""
+    def titled_rows(self) -> list[tuple[list[tuple[Value, bool]], str]]:
+        """Each row as (value, is a number column) cells, with the hover text of its first
+        cell ("" when none)."""
         titles = self.row_definitions + [""] * (len(self.rows) - len(self.row_definitions))
-        return list(zip(self.rows, titles, strict=True))
+        numeric = [c.kind != "text" for c in self.columns]
+        return [
+            (list(zip(row, numeric, strict=True)), title)
+            for row, title in zip(self.rows, titles, strict=True)
+        ]
 
     def as_json(self) -> dict[str, Any]:
         return {

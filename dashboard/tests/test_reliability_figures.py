@@ -244,6 +244,8 @@ def test_summary_lists_every_figure_with_its_definition(computed):
     shown = [f for f in F.FIGURES if not f.split_of]
     assert [r[0] for r in table.rows] == [str(f.label) for f in shown]
     assert [title for _row, title in table.titled_rows] == [str(f.definition) for f in shown]
+    # the name and unit are text cells, the values number cells
+    assert [n for _v, n in table.titled_rows[0][0]] == [False, False, True, True, True]
     by_label = {r[0]: r[1:] for r in table.rows}
     # units as a report writes them, and the month against May
     assert by_label["抢修工单数"] == ["张", 3, 1, 200.0]
