@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from dashboard import figures as F
 from dashboard import indices as DI
@@ -225,13 +225,23 @@ def outage_category_table(ctx: Context) -> Table:
 def outage_type_table(ctx: Context) -> Table:
     """The 17 outage types, each listed (0 when none started in the period)."""
     return _dimension_table(
-        ctx, "outage_types", _("停电类型"), _("类型"), sources.outage_type_names(), "bar"
+        ctx,
+        "outage_types",
+        pgettext("dashboard", "停电类型"),
+        pgettext("dashboard", "类型"),
+        sources.outage_type_names(),
+        "bar",
     )
 
 
 def complaint_category_table(ctx: Context) -> Table:
     return _dimension_table(
-        ctx, "complaints", _("投诉分类"), _("分类"), sources.complaint_category_names(), "bar"
+        ctx,
+        "complaints",
+        pgettext("dashboard", "投诉分类"),
+        _("分类"),
+        sources.complaint_category_names(),
+        "bar",
     )
 
 
