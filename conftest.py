@@ -38,6 +38,7 @@ def ensure_reference_data() -> None:
         "workorders.migrations.0002_default_sla_and_pool_policies",
         "complaints.migrations.0002_default_categories_and_calendar",
         "dashboard.migrations.0002_default_point_items",
+        "dashboard.migrations.0004_default_point_items_english",
     ):
         try:
             loader = import_module(module).load

@@ -11,7 +11,13 @@ run:
   without stored figures would run on every page view);
 * the nightly backfill of the year's stored daily figures (``dashboard_compute_days``);
 * the dashboard's main query (``dashboard_summary``: every figure of the year and the year
-  before) for the city, a district and a grid, and the drill-down by district.
+  before) for the city, a district and a grid, and the drill-down by district, beside a plain
+  count over the stored daily rows it reads;
+* the reliability part: a year of stored daily reliability totals (city, districts, grids;
+  three splits) and open frequent-outage alerts for 2 % of the customers, written in SQL;
+  then the dashboard's reliability table (SAIFI, SAIDI, CAIDI, MAIFI, ASAI of the area, the
+  year before and each district) and frequent-outage table, beside a plain count over the
+  same daily rows and alerts.
 
 Target: the main query well under a second, and close to the plain count or below it.
 
@@ -59,24 +65,38 @@ def _timed(label: str, fn: Callable[[], Any], results: dict[str, float]) -> Any:
     return value
 
 
-def _insert(model: Any, count_sql: str, varying: dict[str, str], template: Any, cur: Any) -> None:
-    """INSERT ... SELECT over ``count_sql`` rows: ``varying`` columns are SQL expressions (of
-    the series row ``s``), every other column the template instance's value."""
+def _insert(
+    model: Any,
+    count_sql: str,
+    varying: dict[str, str],
+    template: Any,
+    cur: Any,
+    *,
+    where: str = "",
+    varying_params: list[Any] | None = None,
+) -> None:
+    """INSERT ... SELECT over ``count_sql`` rows (those of ``where``): ``varying`` columns are
+    SQL expressions (of the series row ``s``; their ``%s`` take ``varying_params`` in order),
+    every other column the template instance's value."""
     from django.db import connection
 
     columns, exprs, params = [], [], []
+    extra = list(varying_params or [])
     for f in model._meta.concrete_fields:
         if f.primary_key:
             continue
         columns.append(connection.ops.quote_name(f.column))
         if f.column in varying:
             exprs.append(varying[f.column])
+            for _ in range(varying[f.column].count("%s")):
+                params.append(extra.pop(0))
         else:
             exprs.append("%s")
             params.append(f.get_db_prep_save(getattr(template, f.attname), connection))
     table = connection.ops.quote_name(model._meta.db_table)
+    condition = f" WHERE {where}" if where else ""
     cur.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM ({count_sql}) s",  # noqa: S608, E501
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} FROM ({count_sql}) s{condition}",  # noqa: S608, E501
         params,
     )
 
@@ -180,6 +200,69 @@ def _generate(orders_per_day: int) -> dict[str, int]:
     return counts
 
 
+def _generate_reliability(first: Any, last: Any) -> dict[str, int]:
+    """A year of daily reliability totals per area and split, and open frequent-outage
+    alerts for every 50th customer (half warning, half frequent)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from reliability.models import DailyReliability, FrequentOutageAlert
+
+    now = timezone.now()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            CREATE TEMP TABLE bench_area AS
+            SELECT 'city'::text AS scope, 0::bigint AS id, count(*)::int AS served
+            FROM grids_servicepoint
+            UNION ALL SELECT 'district', district_id, count(*) FROM grids_servicepoint
+              WHERE district_id IS NOT NULL GROUP BY district_id
+            UNION ALL SELECT 'grid', grid_id, count(*) FROM grids_servicepoint
+              WHERE grid_id IS NOT NULL GROUP BY grid_id
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO reliability_dailyreliability (day, scope, scope_id, split,
+              customers_served, customer_interruptions, customer_minutes,
+              momentary_interruptions, major_event_day, threshold_minutes, computed_at)
+            SELECT d::date, a.scope, a.id, sp.split, a.served,
+                   (random() * a.served * 0.004)::int, random() * a.served * 0.5,
+                   (random() * a.served * 0.002)::int, false, 5, %s
+            FROM generate_series(%s::date, %s::date, interval '1 day') d
+            CROSS JOIN bench_area a
+            CROSS JOIN (VALUES ('all'), ('planned'), ('fault')) sp(split)
+            """,
+            [now, first, last],
+        )
+        template = FrequentOutageAlert(
+            level="warning",
+            status="open",
+            period_start=first,
+            as_of=last,
+            first_raised_at=now,
+            last_changed_at=now,
+        )
+        _insert(
+            FrequentOutageAlert,
+            "SELECT id, row_number() OVER (ORDER BY id) AS k FROM grids_servicepoint",
+            {
+                "service_point_id": "s.id",
+                "level": "CASE WHEN s.k %% 100 = 0 THEN 'frequent' ELSE 'warning' END",
+                "first_raised_at": "%s::timestamptz - interval '1 day' * (s.k %% 365)",
+            },
+            template,
+            cur,
+            where="s.k %% 50 = 0",
+            varying_params=[now],
+        )
+        cur.execute("ANALYZE")
+    return {
+        "daily reliability rows": DailyReliability.objects.count(),
+        "open alerts": FrequentOutageAlert.objects.count(),
+    }
+
+
 RAW_FIGURES = """
 SELECT count(*),
        avg(extract(epoch FROM arrived_at - created_at)),
@@ -271,6 +354,58 @@ def _run(args: argparse.Namespace, results: dict[str, float]) -> None:
         f"  check: orders {summary['orders'].current}, arrival {summary['arrive_minutes'].current}"
         f" min, arrival SLA {summary['arrive_sla'].current} %"
     )
+
+    def plain_count_daily() -> int:
+        return DailyFigure.objects.filter(
+            level=DailyFigure.Level.CITY, day__gte=first, day__lte=last
+        ).count()
+
+    _timed("plain count over the city's stored daily rows (year)", plain_count_daily, results)
+
+    # The reliability part of the page.
+    from dashboard import tables
+    from reliability.models import DailyReliability, FrequentOutageAlert
+
+    got = _timed(
+        "reliability: a year of daily totals and alerts in SQL",
+        lambda: _generate_reliability(first, last),
+        results,
+    )
+    print(f"  reliability history: {got}")
+    ctx = tables.build_context(period=year, scope=Scope())
+
+    def plain_count_reliability() -> int:
+        return (
+            DailyReliability.objects.filter(
+                split="all", scope__in=("city", "district"), day__gte=first, day__lte=last
+            ).count()
+            + FrequentOutageAlert.objects.filter(status="open").count()
+        )
+
+    for n in range(args.repeat):
+        suffix = "" if n == 0 else f" (run {n + 1})"
+        _timed(
+            "plain count over the same daily rows and alerts" + suffix,
+            plain_count_reliability,
+            results,
+        )
+        table = _timed(
+            "reliability table: city, year (+ year before, districts)" + suffix,
+            lambda: tables.reliability_table(ctx),
+            results,
+        )
+        frequent = _timed(
+            "frequent-outage table: city, year" + suffix,
+            lambda: tables.frequent_table(ctx),
+            results,
+        )
+    district_ctx = tables.build_context(period=year, scope=Scope(grid.district_id))
+    _timed(
+        "reliability table: one district, year (+ its grids)",
+        lambda: tables.reliability_table(district_ctx),
+        results,
+    )
+    print(f"  check: city {table.rows[0]}; alerts {frequent.rows[-1]}")
 
 
 def main() -> None:

@@ -11,10 +11,19 @@ from .models import PointAward, PointItem
 
 @admin.register(PointItem)
 class PointItemAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "klass", "points", "rule", "target_seconds", "is_active")
+    list_display = (
+        "name",
+        "name_en",
+        "code",
+        "klass",
+        "points",
+        "rule",
+        "target_seconds",
+        "is_active",
+    )
     list_filter = ("klass", "is_active")
     list_editable = ("points", "is_active")
-    search_fields = ("name", "code")
+    search_fields = ("name", "name_en", "code")
 
 
 @admin.register(PointAward)

@@ -42,6 +42,8 @@ class OrderRecord:
     claimed_at: datetime | None = None
     decisions: int = 0
     preemptions: int = 0
+    priority: int | None = None
+    station_id: int | None = None  # the crew's repair station
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,14 @@ class OutageRecord:
     grid_id: int | None
     category: str
     customers_affected: int
+
+
+@dataclass(frozen=True)
+class OutageTypeRecord:
+    started_at: datetime
+    district_id: int | None
+    grid_id: int | None
+    type_code: str
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,17 @@ def add_orders(cells: Cells, orders: Iterable[OrderRecord], tz: tzinfo, now: dat
             met = _within(done, due, now)
             if met is not None:
                 put(figure, 1 if met else 0)
+                # The same cases split by priority and by the crew's station.
+                for split, value in (("priority", o.priority), ("station", o.station_id)):
+                    if value is not None:
+                        cells.add(
+                            f"{figure}_{split}",
+                            day,
+                            o.district_id,
+                            o.grid_id,
+                            1 if met else 0,
+                            dimension=str(value),
+                        )
         if o.decisions > 1:
             put("redispatches", o.decisions - 1)
         if o.preemptions:
@@ -250,6 +271,13 @@ def add_outages(cells: Cells, outages: Iterable[OutageRecord], tz: tzinfo) -> No
         cells.add("customer_minutes", day, o.district_id, o.grid_id, o.customers_affected * minutes)
         if o.etr is not None:
             cells.add("etr_accuracy", day, o.district_id, o.grid_id, int(o.restored_at <= o.etr))
+
+
+def add_outage_types(cells: Cells, outages: Iterable[OutageTypeRecord], tz: tzinfo) -> None:
+    """Outage counts by type (the 17), beside the counts by category."""
+    for o in outages:
+        day = o.started_at.astimezone(tz).date()
+        cells.add("outage_types", day, o.district_id, o.grid_id, 1, dimension=o.type_code)
 
 
 def add_complaints(cells: Cells, complaints: Iterable[ComplaintRecord], tz: tzinfo) -> None:

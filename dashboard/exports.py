@@ -39,6 +39,8 @@ def table_xlsx(table: Table, *, subtitle: str = "") -> bytes:
                 cell.number_format = "yyyy-mm-dd"
             elif column.kind == "percent" and cell.value is not None:
                 cell.number_format = '0.0"%"'
+            elif column.kind == "number" and column.digits is not None:
+                cell.number_format = "0." + "0" * column.digits if column.digits else "0"
             elif column.kind == "number" and isinstance(cell.value, float):
                 cell.number_format = "0.0"
     for n, column in enumerate(table.columns):

@@ -14,6 +14,7 @@ from enum import StrEnum
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Combine(StrEnum):
@@ -39,6 +40,9 @@ class Figure:
     definition: str | Promise
     # scale applied to the stored mean before display (seconds stored, minutes shown)
     scale: float = 1.0
+    # A figure stored split by a dimension (priority, station, type) beside the figure it
+    # splits: same definition, not a headline, not listed again in the dictionary.
+    split_of: str = ""
 
 
 REPAIR, CALLS, POOL, OUTAGES, COMPLAINTS = "repair", "calls", "pool", "outages", "complaints"
@@ -53,7 +57,13 @@ SECTIONS: dict[str, str | Promise] = {
 
 MIN = _("分钟")
 PCT = _("%")
-N = _("个")
+# Units of counts, as a Chinese report writes them: orders 张, occurrences 次, reports and
+# complaints 件, outage events 起, customers 户.
+ORDERS_UNIT = pgettext_lazy("unit", "张")
+TIMES_UNIT = pgettext_lazy("unit", "次")
+ITEMS_UNIT = pgettext_lazy("unit", "件")
+EVENTS_UNIT = pgettext_lazy("unit", "起")
+CUSTOMERS_UNIT = _("户")
 
 _ORDER_SCOPE = _(
     "统计抢修类工单（停电抢修、单户抢修、危险处置），按工单创建日归属，按工单所在网格、"
@@ -65,7 +75,7 @@ FIGURES: tuple[Figure, ...] = (
         "orders",
         REPAIR,
         _("抢修工单数"),
-        N,
+        ORDERS_UNIT,
         Combine.SUM,
         Better.NEUTRAL,
         _("期间内创建的抢修类工单数。按班组查看即为各班组工单数。"),
@@ -146,7 +156,7 @@ FIGURES: tuple[Figure, ...] = (
         "redispatches",
         REPAIR,
         _("重复派单次数"),
-        N,
+        TIMES_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("一张工单第一次派单之后的每一次派单决策（退回、超时改派、被抽调后重派）计一次。"),
@@ -155,7 +165,7 @@ FIGURES: tuple[Figure, ...] = (
         "preemptions",
         REPAIR,
         _("班组抽调次数"),
-        N,
+        TIMES_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("班组被更紧急的工单抽调、本工单被中断的次数。"),
@@ -182,7 +192,7 @@ FIGURES: tuple[Figure, ...] = (
         "reports",
         CALLS,
         _("报修数"),
-        N,
+        ITEMS_UNIT,
         Combine.SUM,
         Better.NEUTRAL,
         _("期间内受理的客户报修数（不含调度自动化信号），按受理渠道分列。"),
@@ -200,7 +210,7 @@ FIGURES: tuple[Figure, ...] = (
         "merged_reports",
         CALLS,
         _("并入已知停电的报修"),
-        N,
+        ITEMS_UNIT,
         Combine.SUM,
         Better.NEUTRAL,
         _("研判后合并到一个已知停电事件、没有另派工单的报修数。"),
@@ -246,7 +256,7 @@ FIGURES: tuple[Figure, ...] = (
         "pool_expired",
         POOL,
         _("抢单超时转派"),
-        N,
+        ORDERS_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("发布到抢单池后无人抢单、转为直接派单的工单数。"),
@@ -255,7 +265,7 @@ FIGURES: tuple[Figure, ...] = (
         "outages",
         OUTAGES,
         _("停电事件数"),
-        N,
+        EVENTS_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("期间内开始的停电事件数（不含嵌套的子事件），按停电分类分列。"),
@@ -264,7 +274,7 @@ FIGURES: tuple[Figure, ...] = (
         "customers_affected",
         OUTAGES,
         _("停电用户数"),
-        _("户"),
+        CUSTOMERS_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("期间内开始的停电事件影响的用户数之和。"),
@@ -291,12 +301,37 @@ FIGURES: tuple[Figure, ...] = (
         "complaints",
         COMPLAINTS,
         _("投诉数"),
-        N,
+        ITEMS_UNIT,
         Combine.SUM,
         Better.LOWER,
         _("期间内受理的投诉数，按投诉分类分列。"),
     ),
 )
+
+
+def _split(key: str, of: str, label: str | Promise) -> Figure:
+    base = next(f for f in FIGURES if f.key == of)
+    return Figure(
+        key,
+        base.section,
+        label,
+        base.unit,
+        base.combine,
+        base.better,
+        base.definition,
+        base.scale,
+        split_of=of,
+    )
+
+
+SPLITS: tuple[Figure, ...] = (
+    _split("arrive_sla_priority", "arrive_sla", _("到达及时率（按优先级）")),
+    _split("restore_sla_priority", "restore_sla", _("复电及时率（按优先级）")),
+    _split("arrive_sla_station", "arrive_sla", _("到达及时率（按服务站）")),
+    _split("restore_sla_station", "restore_sla", _("复电及时率（按服务站）")),
+    _split("outage_types", "outages", _("停电事件数")),
+)
+FIGURES = FIGURES + SPLITS
 
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dispatch_center.core.i18n import pick_name
 from dispatch_center.core.models import TimeStampedModel
 
 
@@ -68,6 +69,7 @@ class PointItem(models.Model):
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=64)
+    name_en = models.CharField(_("English name"), max_length=80, blank=True)
     klass = models.CharField(_("class"), max_length=12, choices=Klass.choices)
     points = models.SmallIntegerField(_("points"))
     rule = models.CharField(_("automatic rule"), max_length=32, choices=Rule.choices, blank=True)
@@ -87,7 +89,7 @@ class PointItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.points:+d})"
+        return f"{pick_name(self.name, self.name_en)} ({self.points:+d})"
 
 
 class PointAward(TimeStampedModel):

@@ -77,12 +77,17 @@ def _rows(period_first: date, period_last: date, scope: Scope) -> QuerySet[Daily
     return scope.filter(DailyFigure.objects.filter(day__gte=period_first, day__lte=period_last))
 
 
+SUMMARY_KEYS = tuple(f.key for f in F.FIGURES if not f.split_of)
+
+
 def dashboard_summary(*, period: Period, scope: Scope) -> dict[str, FigureValue]:
     """Every figure's value in ``period`` and in the period before, for ``scope``."""
     before = period_before(period)
     now = Q(day__gte=period.start)
     sums = (
         _rows(before.start, period.end, scope)
+        # the splits (by priority, station, type) repeat their figure's cases
+        .filter(figure__in=SUMMARY_KEYS)
         .order_by()
         .values("figure")
         .annotate(
@@ -188,6 +193,11 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
         datetime.combine(first, time.min, tzinfo=tz),
         datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz),
     )
+
+
+def period_bounds(period: Period) -> tuple[datetime, datetime]:
+    """The aware local start of ``period``'s first day and of the day after its last."""
+    return _bounds(period.start, period.end)
 
 
 def _totals(qs: QuerySet[PointAward]) -> dict[int, int]:

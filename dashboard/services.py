@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints.selectors_dashboard import dashboard_complaint_rows
-from dashboard import aggregate, points
+from dashboard import aggregate, points, sources
 from dashboard.aggregate import CallRecord, Cells
 from dashboard.models import DailyFigure, PointAward, PointItem
 from dispatch_center.core.exceptions import DomainError
@@ -64,6 +64,8 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
     tz, now = _tz(), now or timezone.now()
     start, end = _day_start(first), _day_start(last + timedelta(days=1))
     cells = Cells()
+    order_rows = list(dashboard_order_rows(start=start, end=end))
+    extra = sources.order_priority_station(r["id"] for r in order_rows)
     aggregate.add_orders(
         cells,
         (
@@ -71,8 +73,10 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
                 **{k: v for k, v in r.items() if not k.startswith("n_")},
                 decisions=r["n_decisions"],
                 preemptions=r["n_preemptions"],
+                priority=extra.get(r["id"], (None, None))[0],
+                station_id=extra.get(r["id"], (None, None))[1],
             )
-            for r in dashboard_order_rows(start=start, end=end)
+            for r in order_rows
         ),
         tz,
         now,
@@ -87,6 +91,11 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
     aggregate.add_outages(
         cells,
         (aggregate.OutageRecord(**r) for r in dashboard_outage_rows(start=start, end=end)),
+        tz,
+    )
+    aggregate.add_outage_types(
+        cells,
+        (aggregate.OutageTypeRecord(**r) for r in sources.outage_type_rows(start=start, end=end)),
         tz,
     )
     aggregate.add_complaints(

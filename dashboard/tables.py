@@ -15,15 +15,14 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
-from complaints.selectors_dashboard import dashboard_complaint_category_names
 from dashboard import figures as F
-from dashboard import selectors
-from dashboard.periods import Period
+from dashboard import indices as DI
+from dashboard import selectors, sources
+from dashboard.periods import Period, period_before
 from dashboard.selectors import Scope
 from grids.selectors.dashboard import Scopes, dashboard_scopes
-from outages.selectors.dashboard import dashboard_outage_category_names
 
 Value = str | float | int | date | None
 
@@ -32,7 +31,9 @@ Value = str | float | int | date | None
 class Column:
     label: str
     kind: str = "number"  # text, number, percent, date
-    figure: str = ""  # the figure key, for its definition on hover
+    figure: str = ""  # the figure key
+    definition: str = ""  # shown on hover over the column's header
+    digits: int | None = None  # decimals of the Excel cell (one by default)
 
 
 @dataclass
@@ -44,6 +45,19 @@ class Table:
     rows: list[list[Value]] = field(default_factory=list)
     definition: str = ""
     row_ids: list[int] = field(default_factory=list)  # the scope of each row (drill-down)
+    series: list[int] | None = None  # the columns the chart draws (every value column if None)
+    row_definitions: list[str] = field(default_factory=list)  # hover text of each row's name
+
+    @property
+    def titled_rows(self) -> list[tuple[list[tuple[Value, bool]], str]]:
+        """Each row as (value, is a number column) cells, with the hover text of its first
+        cell ("" when none)."""
+        titles = self.row_definitions + [""] * (len(self.rows) - len(self.row_definitions))
+        numeric = [c.kind != "text" for c in self.columns]
+        return [
+            (list(zip(row, numeric, strict=True)), title)
+            for row, title in zip(self.rows, titles, strict=True)
+        ]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +66,7 @@ class Table:
             "chart": self.chart,
             "columns": [c.label for c in self.columns],
             "kinds": [c.kind for c in self.columns],
+            "series": self.series,
             "rows": [[v.isoformat() if isinstance(v, date) else v for v in r] for r in self.rows],
         }
 
@@ -63,14 +78,24 @@ class Context:
     scopes: Scopes
 
 
+def with_unit(label: str | Promise, unit: str | Promise) -> str:
+    """A column header: the figure and its unit, punctuated for the page's language."""
+    return _("%(label)s（%(unit)s）") % {"label": label, "unit": unit}
+
+
+def defined(label: str | Promise, definition: str | Promise) -> str:
+    """A figure's name followed by its definition (the tables' hover text)."""
+    return _("%(label)s：%(definition)s") % {"label": label, "definition": definition}
+
+
 def _col(key: str) -> Column:
     fig = F.BY_KEY[key]
     kind = "percent" if fig.combine is F.Combine.SHARE else "number"
-    return Column(f"{fig.label}（{fig.unit}）", kind, key)
+    return Column(with_unit(fig.label, fig.unit), kind, key, str(fig.definition))
 
 
 def _def(*keys: str) -> str:
-    return " ".join(f"{F.BY_KEY[k].label}：{F.BY_KEY[k].definition}" for k in keys)
+    return " ".join(defined(F.BY_KEY[k].label, F.BY_KEY[k].definition) for k in keys)
 
 
 def summary_table(ctx: Context) -> Table:
@@ -87,11 +112,13 @@ def summary_table(ctx: Context) -> Table:
             Column(_("变化（%）"), "number"),
         ],
     )
-    for key in F.HEADLINE:
-        v = values[key]
-        table.rows.append(
-            [str(v.figure.label), str(v.figure.unit), v.current, v.previous, v.change]
-        )
+    # Every figure (the headline cards show some of them), each with its definition.
+    for fig in F.FIGURES:
+        if fig.split_of:
+            continue
+        v = values[fig.key]
+        table.rows.append([str(fig.label), str(fig.unit), v.current, v.previous, v.change])
+        table.row_definitions.append(str(fig.definition))
     return table
 
 
@@ -162,13 +189,24 @@ CHANNELS: dict[str, Promise] = {
 
 
 def _dimension_table(
-    ctx: Context, key: str, title: str, label: str, names: dict[str, str], chart: str
+    ctx: Context,
+    key: str,
+    title: str,
+    label: str,
+    names: dict[str, str],
+    chart: str,
+    table_key: str = "",
 ) -> Table:
+    """Every known code listed (a count shows 0 when there is none), then any other stored."""
     data = selectors.dashboard_by_dimension(period=ctx.period, scope=ctx.scope, key=key)
-    table = Table(key, title, chart, [Column(label, "text"), _col(key)], definition=_def(key))
-    ordered = [c for c in names if c in data] + sorted(c for c in data if c not in names)
+    fig = F.BY_KEY[key]
+    empty: Value = 0 if fig.combine is F.Combine.SUM else None
+    table = Table(
+        table_key or key, title, chart, [Column(label, "text"), _col(key)], definition=_def(key)
+    )
+    ordered = list(names) + sorted(c for c in data if c not in names)
     for code in ordered:
-        table.rows.append([names.get(code, code), data[code]])
+        table.rows.append([names.get(code, code), data.get(code, empty)])
     return table
 
 
@@ -180,13 +218,30 @@ def channel_table(ctx: Context) -> Table:
 
 def outage_category_table(ctx: Context) -> Table:
     return _dimension_table(
-        ctx, "outages", _("停电分类"), _("分类"), dashboard_outage_category_names(), "bar"
+        ctx, "outages", _("停电分类"), _("分类"), sources.outage_category_names(), "bar"
+    )
+
+
+def outage_type_table(ctx: Context) -> Table:
+    """The 17 outage types, each listed (0 when none started in the period)."""
+    return _dimension_table(
+        ctx,
+        "outage_types",
+        pgettext("dashboard", "停电类型"),
+        pgettext("dashboard", "类型"),
+        sources.outage_type_names(),
+        "bar",
     )
 
 
 def complaint_category_table(ctx: Context) -> Table:
     return _dimension_table(
-        ctx, "complaints", _("投诉分类"), _("分类"), dashboard_complaint_category_names(), "bar"
+        ctx,
+        "complaints",
+        pgettext("dashboard", "投诉分类"),
+        _("分类"),
+        sources.complaint_category_names(),
+        "bar",
     )
 
 
@@ -242,12 +297,215 @@ def points_total_table(ctx: Context) -> Table:
     return _ranking_table("points_total", _("坐席累计积分"), selectors.points_ranking())
 
 
+SLA_KEYS = ("arrive_sla", "restore_sla")
+STATIONS_AT_CITY = 15
+
+
+def _sla_split(ctx: Context, by: str) -> dict[str, dict[str, float | None]]:
+    out: dict[str, dict[str, float | None]] = {}
+    for key in SLA_KEYS:
+        data = selectors.dashboard_by_dimension(
+            period=ctx.period, scope=ctx.scope, key=f"{key}_{by}"
+        )
+        for code, value in data.items():
+            out.setdefault(code, {})[key] = value
+    return out
+
+
+def sla_priority_table(ctx: Context) -> Table:
+    """Arrival and restoration SLA achievement per priority, every priority listed."""
+    data = _sla_split(ctx, "priority")
+    table = Table(
+        "sla_priority",
+        _("按优先级的到达及时率与复电及时率"),
+        "bar",
+        [Column(_("优先级"), "text"), *(_col(k) for k in SLA_KEYS)],
+        definition=_def(*SLA_KEYS),
+    )
+    for value, name in sources.priority_names().items():
+        got = data.get(str(value), {})
+        table.rows.append([name, *(got.get(k) for k in SLA_KEYS)])
+    return table
+
+
+def sla_station_table(ctx: Context) -> Table:
+    """Arrival and restoration SLA achievement per repair station (the crew's), lowest
+    arrival first; for the whole city the 15 lowest stations only."""
+    data = _sla_split(ctx, "station")
+    names = sources.station_names()
+    city = ctx.scope.district_id is None and ctx.scope.grid_id is None
+    title = _("到达及时率最低的 15 个服务站") if city else _("按服务站的到达及时率与复电及时率")
+    table = Table(
+        "sla_station",
+        title,
+        "bar",
+        [Column(_("服务站"), "text"), *(_col(k) for k in SLA_KEYS)],
+        definition=_def(*SLA_KEYS),
+    )
+
+    def order(item: tuple[str, dict[str, float | None]]) -> tuple[float, float, str]:
+        code, v = item
+        arrive, restore = v.get("arrive_sla"), v.get("restore_sla")
+        return (
+            101.0 if arrive is None else arrive,
+            101.0 if restore is None else restore,
+            names.get(int(code), code),
+        )
+
+    ranked = sorted(data.items(), key=order)
+    if city:
+        ranked = ranked[:STATIONS_AT_CITY]
+    for code, v in ranked:
+        table.rows.append([names.get(int(code), code), *(v.get(k) for k in SLA_KEYS)])
+    return table
+
+
+POOL_KEYS = ("pool_claim_share", "pool_claim_minutes", "pool_expired")
+
+
+def pool_table(ctx: Context) -> Table:
+    """The grab pool by area: the city's districts, a district's grids, or the grid itself."""
+    if ctx.scope.grid_id is not None:
+        summary = selectors.dashboard_summary(period=ctx.period, scope=ctx.scope)
+        data = {ctx.scope.grid_id: {k: summary[k].current for k in POOL_KEYS}}
+        names = {ctx.scope.grid_id: ctx.scopes.grids[ctx.scope.grid_id][0]}
+        column = "grid_id"
+    else:
+        column = ctx.scope.drill_column
+        data = selectors.dashboard_by_scope(period=ctx.period, scope=ctx.scope, keys=POOL_KEYS)
+        if column == "grid_id":
+            names = {
+                pk: name
+                for pk, (name, district) in ctx.scopes.grids.items()
+                if district == ctx.scope.district_id
+            }
+        else:
+            names = dict(ctx.scopes.districts)
+    table = Table(
+        "pool",
+        _("抢单池（按区域）"),
+        "bar",
+        [Column(str(DRILL_LABELS[column][1]), "text"), *(_col(k) for k in POOL_KEYS)],
+        definition=_def(*POOL_KEYS),
+    )
+    for pk, name in sorted(names.items(), key=lambda kv: kv[1]):
+        values = data.get(pk, {})
+        table.rows.append(
+            [
+                name,
+                values.get("pool_claim_share"),
+                values.get("pool_claim_minutes"),
+                values.get("pool_expired") or 0,
+            ]
+        )
+    return table
+
+
+def _hours(first: date, last: date) -> float:
+    """Hours of ``[first, last]`` that have passed (a running period counts to yesterday)."""
+    last = min(last, timezone.localdate() - timedelta(days=1))
+    return max(0, (last - first).days + 1) * 24.0
+
+
+def reliability_table(ctx: Context) -> Table:
+    """SAIFI, SAIDI, CAIDI, MAIFI and ASAI of the area in the period and the period before,
+    then of each district (the city) or grid (a district)."""
+    from reliability.selectors_dashboard import dashboard_reliability_totals
+
+    period, before, scope = ctx.period, period_before(ctx.period), ctx.scope
+    if scope.grid_id is not None:
+        level, area_id, name = "grid", scope.grid_id, ctx.scopes.grids[scope.grid_id][0]
+    elif scope.district_id is not None:
+        level, area_id = "district", scope.district_id
+        name = ctx.scopes.districts.get(scope.district_id, "")
+    else:
+        level, area_id, name = "city", 0, _("全市")
+    table = Table(
+        "reliability",
+        _("供电可靠性指标"),
+        "bar",
+        [
+            Column(_("区域"), "text"),
+            *(
+                Column(
+                    with_unit(d.key, d.unit),
+                    "number",
+                    d.key,
+                    defined(d.label, d.definition),
+                    d.digits,
+                )
+                for d in DI.INDEXES
+            ),
+        ],
+        definition=" ".join(
+            [str(DI.SCOPE_NOTE), *(defined(d.label, d.definition) for d in DI.INDEXES)]
+        ),
+        series=[1, 2],  # SAIFI and SAIDI: the other indices' scales would flatten them
+    )
+
+    def totals(first: date, last: date, lvl: str, ids: list[int]) -> dict[int, dict[str, Any]]:
+        return dashboard_reliability_totals(first=first, last=last, scope=lvl, scope_ids=ids)
+
+    now = totals(period.start, period.end, level, [area_id])
+    prev = totals(before.start, before.end, level, [area_id])
+    hours, hours_before = _hours(period.start, period.end), _hours(before.start, before.end)
+    table.rows.append([name, *DI.area_indices(now.get(area_id), hours=hours).values()])
+    table.rows.append(
+        [
+            _("%(name)s（上期）") % {"name": name},
+            *DI.area_indices(prev.get(area_id), hours=hours_before).values(),
+        ]
+    )
+    children: dict[int, str] = {}
+    if level == "city":
+        child_level, children = "district", dict(ctx.scopes.districts)
+    elif level == "district":
+        child_level = "grid"
+        children = {pk: g for pk, (g, d) in ctx.scopes.grids.items() if d == area_id}
+    if children:
+        got = totals(period.start, period.end, child_level, list(children))
+        for pk, child in sorted(children.items(), key=lambda kv: kv[1]):
+            table.rows.append([child, *DI.area_indices(got.get(pk), hours=hours).values()])
+    return table
+
+
+def frequent_table(ctx: Context) -> Table:
+    """Frequent-outage alerts of the area: new in the period and open now, per level."""
+    from reliability.selectors_dashboard import dashboard_frequent_counts
+
+    start, end = selectors.period_bounds(ctx.period)
+    counts = dashboard_frequent_counts(
+        start=start, end=end, district_id=ctx.scope.district_id, grid_id=ctx.scope.grid_id
+    )
+    unit = DI.FREQUENT_UNIT
+    definition = str(DI.FREQUENT_DEFINITION)
+    table = Table(
+        "frequent",
+        _("频繁停电"),
+        "bar",
+        [
+            Column(_("级别"), "text"),
+            Column(with_unit(DI.FREQUENT_NEW, unit), "number", "", definition),
+            Column(with_unit(DI.FREQUENT_OPEN, unit), "number", "", definition),
+        ],
+        definition=definition,
+    )
+    table.rows = [list(r) for r in DI.frequent_rows(counts)]
+    return table
+
+
 BUILDERS: dict[str, Callable[[Context], Table]] = {
     "summary": summary_table,
     "trend": trend_table,
     "drill": drill_table,
     "reports": channel_table,
     "outages": outage_category_table,
+    "outage_types": outage_type_table,
+    "sla_priority": sla_priority_table,
+    "sla_station": sla_station_table,
+    "pool": pool_table,
+    "reliability": reliability_table,
+    "frequent": frequent_table,
     "complaints": complaint_category_table,
     "handling": handling_table,
     "points_week": points_week_table,
@@ -257,4 +515,7 @@ BUILDERS: dict[str, Callable[[Context], Table]] = {
 
 
 def build_context(*, period: Period, scope: Scope) -> Context:
-    return Context(period=period, scope=scope, scopes=dashboard_scopes())
+    scopes = dashboard_scopes()
+    # Districts have English names (grids, stations and crews are named in Chinese only).
+    scopes = Scopes(districts=sources.district_names(), grids=scopes.grids, crews=scopes.crews)
+    return Context(period=period, scope=scope, scopes=scopes)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard import exports, services, tables
 from dashboard import figures as F
+from dashboard import indices as DI
 from dashboard.models import PointItem
 from dashboard.periods import Kind, Period, period_before, period_containing
 from dashboard.selectors import Scope
@@ -35,10 +36,17 @@ from dispatch_center.core import roles
 from dispatch_center.core.exceptions import DomainError
 
 PAGE_TABLES = (
+    "summary",
     "trend",
     "drill",
+    "sla_priority",
+    "sla_station",
+    "pool",
     "reports",
+    "reliability",
+    "frequent",
     "outages",
+    "outage_types",
     "complaints",
     "handling",
     "points_week",
@@ -185,10 +193,35 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
 
 @supervisor_required
 def dictionary_page(request: HttpRequest) -> HttpResponse:
-    sections = [
-        {"name": name, "figures": [f for f in F.FIGURES if f.section == key]}
+    sections: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "figures": [
+                {"key": f.key, "label": f.label, "unit": f.unit, "definition": f.definition}
+                for f in F.FIGURES
+                if f.section == key and not f.split_of
+            ],
+        }
         for key, name in F.SECTIONS.items()
     ]
+    sections.append(
+        {
+            "name": _("供电可靠性与频繁停电"),
+            "note": DI.SCOPE_NOTE,
+            "figures": [
+                *(
+                    {"key": d.key, "label": d.label, "unit": d.unit, "definition": d.definition}
+                    for d in DI.INDEXES
+                ),
+                {
+                    "key": "frequent",
+                    "label": _("频繁停电"),
+                    "unit": DI.FREQUENT_UNIT,
+                    "definition": DI.FREQUENT_DEFINITION,
+                },
+            ],
+        }
+    )
     return render(request, "dashboard/dictionary.html", {"sections": sections})
 
 
@@ -216,7 +249,18 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
     period, scope = _parse(request, Kind.MONTH)
     period = period_containing(Kind.MONTH, period.start)
     ctx = tables.build_context(period=period, scope=scope)
-    keys = ("summary", "drill", "reports", "outages", "complaints", "points_month")
+    keys = (
+        "summary",
+        "drill",
+        "sla_priority",
+        "reports",
+        "reliability",
+        "frequent",
+        "outages",
+        "outage_types",
+        "complaints",
+        "points_month",
+    )
     return render(
         request,
         "dashboard/report.html",

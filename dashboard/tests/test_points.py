@@ -65,3 +65,16 @@ def test_manual_award_needs_a_reason_and_adds_to_the_running_total(supervisor):
     services.points_award_manual(agent=agent, item=error, reason="质检差错", awarded_by=supervisor)
     total = selectors.points_ranking()
     assert [(r.agent_id, r.points) for r in total] == [(agent.pk, 3 - 5)]
+
+
+@pytest.mark.django_db
+def test_default_items_are_named_in_english_on_english_pages():
+    from django.utils import translation
+
+    from dashboard.models import PointItem
+
+    item = PointItem.objects.get(code="caller_praise")
+    assert str(item) == "客户表扬 (+3)"
+    with translation.override("en"):
+        assert str(item) == "Caller's praise (+3)"
+    assert not PointItem.objects.filter(name_en="").exists()

@@ -84,7 +84,7 @@ def test_xlsx_export_has_chinese_headers_and_real_cells(computed):
     wb = load_workbook(io.BytesIO(exports.table_xlsx(table)))
     rows = list(wb.active.iter_rows(values_only=True))
     assert rows[0][0] == "网格"
-    assert rows[0][1] == "抢修工单数（个）"
+    assert rows[0][1] == "抢修工单数（张）"
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["网格甲"] == ("网格甲", 2, 40.0, 150.0, 50.0, 50.0)
     assert by_name["网格乙"][1] == 1

@@ -56,7 +56,7 @@ def test_exports(client, supervisor, computed):
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert rows[0] == ("渠道", "报修数（个）")
+    assert rows[0] == ("渠道", "报修数（件）")
     assert ("95598热线", 2) in rows
     csv = client.get(f"/dashboard/export.csv?table=summary&day={DAY}").content.decode()
     assert "抢修工单数" in csv
@@ -66,11 +66,17 @@ def test_exports(client, supervisor, computed):
 
 def test_dictionary_lists_every_figure(client, supervisor):
     from dashboard.figures import FIGURES
+    from dashboard.indices import INDEXES
 
     client.force_login(supervisor)
     html = client.get("/dashboard/dictionary/").content.decode()
     for fig in FIGURES:
-        assert f'id="def-{fig.key}"' in html
+        # a split (by priority, station, type) shares the definition of the figure it splits
+        assert (f'id="def-{fig.key}"' in html) is not bool(fig.split_of)
+    for index in INDEXES:
+        assert f'id="def-{index.key}"' in html
+    assert 'id="def-frequent"' in html
+    assert "持续停电用户次数之和除以服务用户总数" in html
 
 
 def test_monthly_report(client, supervisor, computed):

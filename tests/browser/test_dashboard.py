@@ -68,7 +68,7 @@ def test_charts_drill_down_and_download(desktop_page, seeded):
     rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
     # then: the same rows as the table on the page (grid 乙 has no located reports)
     shown = page.locator("#table-reports tbody tr").count()
-    assert rows[0] == ("渠道", "报修数（个）")
+    assert rows[0] == ("渠道", "报修数（件）")
     assert len(rows) - 1 == (
         0 if "本期无数据" in page.locator("#table-reports").inner_text() else shown
     )
@@ -85,5 +85,6 @@ def test_city_channel_download_has_the_rows(desktop_page, seeded):
     rows = list(
         load_workbook(io.BytesIO(info.value.path().read_bytes())).active.iter_rows(values_only=True)
     )
-    assert dict(rows[1:]) == {"95598热线": 2, "网站": 1, "微信": 1}
+    # every channel is listed, 0 where none came in
+    assert dict(rows[1:]) == {"95598热线": 2, "网站": 1, "手机应用": 0, "微信": 1}
     desktop_page.screenshot("dashboard")

@@ -14,7 +14,7 @@
 
   function option(t) {
     const labels = t.rows.map((r) => String(r[0]));
-    const cols = numeric(t).filter((i) => !(t.key.startsWith("points_") && i === 0));
+    const cols = t.series || numeric(t).filter((i) => !(t.key.startsWith("points_") && i === 0));
     if (t.chart === "pie") {
       return {
         tooltip: { trigger: "item" },
