@@ -1,5 +1,7 @@
 """Fixtures shared by every test: API client, role users, a real Celery worker."""
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,8 @@ from rest_framework.test import APIClient
 
 from dispatch_center.core import roles
 
-SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture
@@ -45,6 +48,35 @@ def ensure_reference_data() -> None:
         except ModuleNotFoundError:
             continue
         loader(apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_messages() -> None:
+    """Compile ``locale/*/LC_MESSAGES/*.po`` into .mo files when missing or older, once per
+    run: the .mo files are not committed, and English answers and pages come from them."""
+    stale = [
+        po
+        for po in ROOT.glob("locale/*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if not stale:
+        return
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        raise pytest.UsageError(
+            "gettext's msgfmt is needed to compile the translations (apt-get install gettext)"
+        )
+    for po in stale:
+        subprocess.run(
+            [msgfmt, "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True
+        )
+    # Django caches loaded catalogs per process; drop them so the fresh .mo files are read
+    # (what Django's own setting_changed handler does when LOCALE_PATHS change).
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from django.template import Context, Template
 from django.utils import timezone, translation
 
 from dispatch_center.core.dates import when
-from outages.tests.test_notifications import english_catalog  # noqa: F401 - a fixture
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -23,7 +22,6 @@ def admin_client(client, db):
     return client
 
 
-@pytest.mark.usefixtures("english_catalog")
 def test_the_chinese_admin_names_models_in_chinese(admin_client):
     page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     for name in ("停电事件", "抢修工单", "用电户", "抢修班组", "投诉分类", "满意度回访"):
@@ -32,7 +30,6 @@ def test_the_chinese_admin_names_models_in_chinese(admin_client):
         assert english not in page
 
 
-@pytest.mark.usefixtures("english_catalog")
 def test_the_english_admin_keeps_english_model_names(admin_client):
     admin_client.cookies["django_language"] = "en"
     page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

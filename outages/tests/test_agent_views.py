@@ -10,7 +10,6 @@ from outages.providers import work_progress
 from outages.selectors.agent import agent_customer_context, caller_script
 from outages.services import outage_create
 from outages.tests.factories import outage_cause, outage_type
-from outages.tests.test_notifications import english_catalog  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +232,6 @@ def test_caller_script_without_cause_crew_or_etr(network):
     )
 
 
-@pytest.mark.usefixtures("english_catalog")
 def test_caller_script_in_english(network):
     outage = _declare(network, cause=outage_cause("cable_fault"))
     with translation.override("en"):

@@ -2,16 +2,12 @@
 subscriber, even when tasks run twice; masked contacts; signed unsubscribe links."""
 
 import json
-import shutil
-import subprocess
 import threading
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -64,29 +60,6 @@ def recording_sender(settings):
     RecordingSender.fail_with = None
     yield RecordingSender
     RecordingSender.fail_with = None
-
-
-@pytest.fixture
-def english_catalog() -> None:
-    """Compile the English catalog when it is missing or older than the .po (as the browser
-    tests do): the English variant of a message comes from it."""
-    root = Path(django_settings.BASE_DIR) / "locale"
-    stale = [
-        po
-        for po in root.glob("*/LC_MESSAGES/*.po")
-        if not po.with_suffix(".mo").exists()
-        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if stale:
-        msgfmt = shutil.which("msgfmt")
-        if msgfmt is None:
-            pytest.skip("gettext's msgfmt is needed to compile the translations")
-        for po in stale:
-            subprocess.run([msgfmt, "-o", str(po.with_suffix(".mo")), str(po)], check=True)
-        from django.utils.translation import trans_real
-
-        trans_real._translations = {}
-        trans_real._default = None
 
 
 def _declare(network, code="S1", **kwargs) -> Outage:
@@ -308,9 +281,7 @@ def test_restoration_is_announced_once(network, django_capture_on_commit_callbac
 
 
 @pytest.mark.django_db
-def test_english_subscriber_gets_the_english_message(
-    network, english_catalog, django_capture_on_commit_callbacks
-):
+def test_english_subscriber_gets_the_english_message(network, django_capture_on_commit_callbacks):
     outage = _declare(network)
     with django_capture_on_commit_callbacks(execute=True):
         subscription_create(channel="sms", recipient=PHONE, outage_id=outage.pk, language="en")

@@ -4,16 +4,13 @@ No browser is downloaded: the tests use /usr/bin/chromium and are skipped with a
 it is missing. Every request that leaves the machine (map tiles) is aborted, so the tests never
 depend on the internet; console errors caused by those aborted requests are ignored, every
 other console error is collected for the tests to assert on. Screenshots go to
-``test-artifacts/`` (ignored by git). The English catalog is compiled from the committed .po
-files before the first test (needs gettext's ``msgfmt``).
+``test-artifacts/`` (ignored by git).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,35 +43,7 @@ def _is_local(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def compiled_messages() -> None:
-    """Compile ``locale/*/LC_MESSAGES/*.po`` into .mo files when missing or older."""
-    stale = [
-        po
-        for po in ROOT.glob("locale/*/LC_MESSAGES/*.po")
-        if not po.with_suffix(".mo").exists()
-        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if not stale:
-        return
-    msgfmt = shutil.which("msgfmt")
-    if msgfmt is None:
-        pytest.skip(
-            "gettext's msgfmt is needed to compile the translations (apt-get install gettext)"
-        )
-    for po in stale:
-        subprocess.run(
-            [msgfmt, "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True
-        )
-    # Django caches loaded catalogs per process; drop them so the fresh .mo files are read
-    # (what Django's own setting_changed handler does when LOCALE_PATHS change).
-    from django.utils.translation import trans_real
-
-    trans_real._translations = {}
-    trans_real._default = None
-
-
-@pytest.fixture(scope="session")
-def browser(compiled_messages) -> Iterator[object]:
+def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(
             f"{CHROMIUM} is not installed (Debian package 'chromium'); browser tests skipped"
