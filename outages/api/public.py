@@ -20,6 +20,7 @@ session. Only staff may choose a channel other than ``web``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -430,25 +432,77 @@ class PublicLookupApi(_PublicApi):
     def get(self, request: Request) -> Response:
         params = self.QuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        q, limit = params.validated_data["q"], params.validated_data["limit"]
-        norm = normalize_identifier(q) or parse_address(q).norm
-        digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
-        key = f"outages:lookup:{get_language()}:{limit}:{digest}"
-        # Redis down (version None): answered from the database, nothing cached.
-        version, answer = _lookup_cached(key)
-        if answer is None:
-            matches, place_named = _lookup_matches(q, limit) if norm else ([], False)
-            # Customers' addresses first; places when none matched, or when ``q`` names a
-            # place outright (园岭街道: the caller asks about the area, not one premise).
-            wanted = norm and (place_named or not matches)
-            places = lookup_places(q, limit, exact=bool(matches)) if wanted else []
-            # Only present when places were found: customer answers keep their exact shape.
-            answer = {"matches": matches, **({"places": places} if places else {})}
-            if version is not None:
-                timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
-                entry = (version, answer)
-                cache_breaker.call(lambda: cache.set(key, entry, timeout=timeout), None)
-        return Response(answer)
+        return Response(lookup_answer(params.validated_data["q"], params.validated_data["limit"]))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A plain GET within the limit is answered without DRF's request, serializer and
+        renderer (a storm's callers send thousands a minute); anything else (a bad query, a
+        refused one, another method or format) goes through DRF, which answers the same."""
+        if request.method == "GET":
+            params = _lean_lookup_params(request)
+            if params is not None and all(
+                throttle.allow_request(request, self)  # type: ignore[arg-type]
+                for throttle in self.get_throttles()
+            ):
+                body = json.dumps(
+                    lookup_answer(*params),
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    separators=(",", ":"),
+                )
+                body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+                response = HttpResponse(body.encode(), content_type="application/json")
+                response["Allow"] = ", ".join(self.allowed_methods)
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+
+# What ``_lean_lookup_params`` accepts; anything else is left to DRF's validation.
+_LEAN_ACCEPT = frozenset({"", "*/*", "application/json"})
+_LEAN_PARAMS = frozenset({"q", "limit"})
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _lean_lookup_params(request: HttpRequest) -> tuple[str, int] | None:
+    """``(q, limit)`` of a look-up that ``QuerySerializer`` would accept as is, else None."""
+    query = request.GET
+    if request.META.get("HTTP_ACCEPT", "") not in _LEAN_ACCEPT or not set(query) <= _LEAN_PARAMS:
+        return None
+    raw_q, raw_limit = query.get("q"), query.get("limit")
+    if raw_q is None:
+        return None
+    q = raw_q.strip()
+    if not 2 <= len(q) <= 100 or "\x00" in q or _SURROGATES.search(q):
+        return None
+    if raw_limit is None:
+        return q, LOOKUP_LIMIT
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3):
+        return None
+    limit = int(raw_limit)
+    return (q, limit) if 1 <= limit <= LOOKUP_MAX_LIMIT else None
+
+
+def lookup_answer(q: str, limit: int) -> dict[str, Any]:
+    """The look-up's answer to a valid ``q`` and ``limit``: cached per query (and language)
+    until the outages version changes or ``PUBLIC_LOOKUP_CACHE_SECONDS`` pass."""
+    norm = normalize_identifier(q) or parse_address(q).norm
+    digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
+    key = f"outages:lookup:{get_language()}:{limit}:{digest}"
+    # Redis down (version None): answered from the database, nothing cached.
+    version, answer = _lookup_cached(key)
+    if answer is None:
+        matches, place_named = _lookup_matches(q, limit) if norm else ([], False)
+        # Customers' addresses first; places when none matched, or when ``q`` names a
+        # place outright (园岭街道: the caller asks about the area, not one premise).
+        wanted = norm and (place_named or not matches)
+        places = lookup_places(q, limit, exact=bool(matches)) if wanted else []
+        # Only present when places were found: customer answers keep their exact shape.
+        answer = {"matches": matches, **({"places": places} if places else {})}
+        if version is not None:
+            timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
+            entry = (version, answer)
+            cache_breaker.call(lambda: cache.set(key, entry, timeout=timeout), None)
+    return answer
 
 
 def _lookup_cached(key: str) -> tuple[int | None, dict[str, Any] | None]:

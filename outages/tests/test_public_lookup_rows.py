@@ -246,3 +246,40 @@ def test_matches_with_outages_take_a_bounded_number_of_statements(city):
         matches, _ = public_api._lookup_matches(fragment, 20)
     assert any(m["outage"] for m in matches)
     assert len(queries) <= 8
+
+
+def test_the_lean_get_answers_what_drf_answers(city, api_client, monkeypatch):
+    sp = next(p for p in city if outage_for_service_point(service_point=p) is not None)
+    texts = [sp.address.removeprefix("深圳市")[:-3], sp.account_no, "园岭街道", "不存在的地址"]
+    lean_calls = []
+    real = public_api.lookup_answer
+
+    def spy(q, limit):
+        lean_calls.append(q)
+        return real(q, limit)
+
+    for q in texts:
+        for params in ({"q": q}, {"q": f"  {q} ", "limit": "20"}):
+            public_api.bump_public_version()
+            lean = api_client.get("/api/v1/public/lookup", params)
+            public_api.bump_public_version()
+            # A parameter the lean path does not know sends the request through DRF.
+            drf = api_client.get("/api/v1/public/lookup", {**params, "format": "json"})
+            assert lean.status_code == drf.status_code == 200
+            assert lean.content == drf.content
+            assert lean["Content-Type"] == drf["Content-Type"]
+            assert lean["Allow"] == drf["Allow"]
+    # Invalid queries are DRF's to answer (the contract's error shape).
+    monkeypatch.setattr(public_api, "lookup_answer", spy)
+    for bad in (
+        {"q": "x"},
+        {"q": "  "},
+        {"q": "福田区", "limit": "0"},
+        {"q": "福田", "limit": "x"},
+    ):
+        response = api_client.get("/api/v1/public/lookup", bad)
+        assert response.status_code == 400
+        assert set(response.json()) == {"error"}
+    assert lean_calls == []
+    assert api_client.get("/api/v1/public/lookup", {"q": "福田区"}).status_code == 200
+    assert lean_calls == ["福田区"]
