@@ -29,7 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -434,7 +434,7 @@ class PublicLookupApi(_PublicApi):
         params.is_valid(raise_exception=True)
         return Response(lookup_answer(params.validated_data["q"], params.validated_data["limit"]))
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         """A plain GET within the limit is answered without DRF's request, serializer and
         renderer (a storm's callers send thousands a minute); anything else (a bad query, a
         refused one, another method or format) goes through DRF, which answers the same."""
@@ -520,7 +520,8 @@ def _lookup_cached(key: str) -> tuple[int | None, dict[str, Any] | None]:
             return version, entry[1]
         return version, None
 
-    return cache_breaker.call(read, (None, None))
+    down: tuple[int | None, dict[str, Any] | None] = (None, None)
+    return cache_breaker.call(read, down)
 
 
 # --- reports ------------------------------------------------------------------------------

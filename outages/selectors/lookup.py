@@ -185,7 +185,7 @@ def lookup_planned(service_point_ids: list[int]) -> dict[int, list[LookupPlanned
         " AND o.planned_start_at <= %s AND o.planned_end_at >= %s AND o.status = ANY(%s)"
         " ORDER BY o.planned_start_at, o.id"
     )
-    params = [list(service_point_ids), now + timedelta(days=PLANNED_DAYS), now]
+    params: list[Any] = [list(service_point_ids), now + timedelta(days=PLANNED_DAYS), now]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, list(PUBLISHED_PLANNED)])
         for row in cursor.fetchall():
