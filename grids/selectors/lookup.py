@@ -6,8 +6,9 @@ for a hotline agent, heavy for the public look-up that a storm's callers hit tho
 times a minute. Most public look-ups are an address fragment of three or more characters found
 in at most ``PROBE_CAP`` addresses; for those, one trigram probe finds every match of the
 prefix and the contains tiers at once (a prefix match contains the fragment), so ranking them
-is exact, and the caller's columns come back in the same statement. Everything else (account
-numbers and phones, short fragments, common fragments, fragments found nowhere) falls back to
+is exact, and the caller's columns come back in the same statement; an account number or
+phone found exactly takes one statement too (``account_probe``). Everything else (short
+numbers, short fragments, common fragments, anything found nowhere) falls back to
 ``service_point_search`` itself. Either way the matches and their order are the same.
 
 The probe's index condition is at most the middle ``WINDOW`` characters of the fragment: a
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from grids.address import normalize_identifier, parse_address
 
-from .search import PROBE_CAP, PROBE_TRIGRAM, TRIGRAM_MIN_LENGTH
+from .search import IDENTIFIER_MIN_LENGTH, PROBE_CAP, PROBE_TRIGRAM, TRIGRAM_MIN_LENGTH
 
 # Characters of a long fragment given to the trigram index (four trigrams).
 WINDOW = 6
@@ -41,14 +42,45 @@ class MatchProbe:
     is at most ``PROBE_CAP``: if it is not, the fragment is common and the answer must come
     from the fallback.
     ``settings``: planner settings to apply (``set_config``) before the statement.
+    ``keep``: an SQL condition on ``top`` that a match must meet to be answered (checked by
+    the caller after the count, so that "found, none kept" and "none found" differ).
     """
 
     sql: str
     params: list[object]
     settings: dict[str, str]
+    keep: str = "true"
+    keep_params: tuple[object, ...] = ()
 
 
 ORDER_BY = 'top.rank_prefix DESC, top.rank_length, top.rank_account COLLATE "C"'
+# Accounts and phones: what grids' search orders them by (the database's collation).
+ACCOUNT_ORDER_BY = "top.rank_account"
+
+
+def account_probe(q: str, limit: int) -> MatchProbe | None:
+    """The exact tier of ``service_point_search`` for an account number or phone of seven or
+    more digits, keeping (``keep``) only the account itself or an address containing the
+    number, as the public look-up does; None for anything else. When nothing is found
+    (count 0) the caller falls back: grids' search then tries account and phone prefixes."""
+    ident = normalize_identifier(q)
+    if not ident or len(ident) < IDENTIFIER_MIN_LENGTH:
+        return None
+    sql = (
+        "WITH probe AS MATERIALIZED ("
+        " SELECT sp.id, sp.address, sp.lat, sp.lng, sp.district_id, sp.address_norm,"
+        " false AS rank_prefix, 0 AS rank_length, sp.account_no AS rank_account"
+        " FROM grids_servicepoint sp WHERE sp.account_no = %s OR sp.phone = %s"
+        " ORDER BY sp.account_no LIMIT %s"
+        "), top AS (SELECT * FROM probe), named AS (SELECT false AS place_named)"
+    )
+    return MatchProbe(
+        sql=sql,
+        params=[ident, ident, max(1, min(int(limit), 50))],
+        settings={"jit": "off"},
+        keep="top.rank_account = %s OR strpos(top.address_norm, %s) > 0",
+        keep_params=(ident, ident),
+    )
 
 
 def match_probe(q: str, limit: int) -> MatchProbe | None:

@@ -25,7 +25,13 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from grids.selectors.lookup import ORDER_BY, match_probe, settings_sql
+from grids.selectors.lookup import (
+    ACCOUNT_ORDER_BY,
+    ORDER_BY,
+    account_probe,
+    match_probe,
+    settings_sql,
+)
 from grids.selectors.search import PROBE_CAP
 from outages.models import Outage, OutageEvent
 
@@ -107,15 +113,18 @@ def lookup_points(q: str, limit: int) -> tuple[list[LookupPoint], bool] | None:
     when the probe cannot answer (then: ``service_point_search`` and ``lookup_points_by_id``).
     """
     probe = match_probe(q, limit)
+    order_by = ORDER_BY
+    if probe is None:
+        probe, order_by = account_probe(q, limit), ACCOUNT_ORDER_BY
     if probe is None:
         return None
     set_sql, set_params = settings_sql(probe.settings)
     sql = (
         f"{probe.sql} SELECT (SELECT count(*) FROM probe), (SELECT place_named FROM named),"  # noqa: S608
-        f" {_POINT_COLUMNS}"
-        f" FROM top LEFT JOIN grids_district d ON d.id = top.district_id ORDER BY {ORDER_BY}"
+        f" ({probe.keep}), {_POINT_COLUMNS}"
+        f" FROM top LEFT JOIN grids_district d ON d.id = top.district_id ORDER BY {order_by}"
     )
-    params = [*probe.params, *_point_params(timezone.now())]
+    params = [*probe.params, *probe.keep_params, *_point_params(timezone.now())]
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             # Inside a transaction: a savepoint rolled back takes the settings away again.
@@ -130,8 +139,10 @@ def lookup_points(q: str, limit: int) -> tuple[list[LookupPoint], bool] | None:
             cursor.execute(f"{set_sql}; {sql}", [*set_params, *params])
             rows = cursor.fetchall()
     if not rows or rows[0][0] > PROBE_CAP:
-        return None  # nothing contains the fragment (similarity), or a common fragment
-    return [LookupPoint(*row[2:]) for row in rows], bool(rows[0][1])
+        # Nothing found (then: similarity, or account and phone prefixes), or a common
+        # fragment.
+        return None
+    return [LookupPoint(*row[3:]) for row in rows if row[2]], bool(rows[0][1])
 
 
 def lookup_points_by_id(ids: list[int]) -> list[LookupPoint]:
