@@ -20,6 +20,7 @@ session. Only staff may choose a channel other than ``web``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -46,18 +48,24 @@ from dispatch_center.core.i18n import is_english, local_name
 from dispatch_center.core.serializers import PrebuiltFieldsMixin
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
-from grids.models import Place, ServicePoint
+from grids.models import Place
 from grids.selectors import place_named, place_search, service_point_search
 from outages import events
 from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
 from outages.providers import public_crew
 from outages.selectors import (
-    outage_for_service_point,
     outages_near_point,
-    planned_outages_for_service_point,
 )
 from outages.selectors.intake import outage_public_progress, report_get_by_reference
+from outages.selectors.lookup import (
+    LookupOutage,
+    LookupPlanned,
+    lookup_outages,
+    lookup_planned,
+    lookup_points,
+    lookup_points_by_id,
+)
 from outages.services.intake import ReportInput, report_message, report_submit
 from outages.views.public import is_valid_phone
 
@@ -262,34 +270,6 @@ def public_outage(outage: Outage) -> dict[str, Any]:
     }
 
 
-def _public_planned(service_point: ServicePoint) -> list[dict[str, Any]]:
-    planned = planned_outages_for_service_point(
-        service_point=service_point, days=7, published_only=True
-    )
-    return [
-        {
-            "id": p.pk,
-            "starts_at": _iso(p.planned_start_at),
-            "ends_at": _iso(p.planned_end_at),
-            "reason": p.description or _name(p.type),
-        }
-        for p in planned
-    ]
-
-
-def _public_match(service_point: ServicePoint) -> dict[str, Any]:
-    outage = outage_for_service_point(service_point=service_point)
-    district = service_point.district
-    return {
-        "address": service_point.address,
-        "district": _name(district) if district is not None else None,
-        "lat": round(service_point.lat, 4),
-        "lng": round(service_point.lng, 4),
-        "outage": public_outage(outage) if outage is not None else None,
-        "planned": _public_planned(service_point),
-    }
-
-
 def public_report(report: TroubleReport) -> dict[str, Any]:
     """The contract's report answer: reference, status, outage (once linked), message."""
     return {
@@ -336,19 +316,91 @@ def lookup_places(
 def lookup_matches(q: str, limit: int = LOOKUP_LIMIT) -> list[dict[str, Any]]:
     """The public matches of ``q``. A number only matches an account exactly (never a phone,
     never an account prefix: the answer must not let anyone find a person's address)."""
-    ident = normalize_identifier(q)
-    try:
-        hits = service_point_search(q=q, limit=limit)
-    except EmptyResultSet:
-        # grids' search with a district prefix that names no district in the database.
-        hits = []
-    if ident:
-        hits = [
-            h
-            for h in hits
-            if h.service_point.account_no == ident or ident in h.service_point.address_norm
-        ]
-    return [_public_match(hit.service_point) for hit in hits]
+    return _lookup_matches(q, limit)[0]
+
+
+def _lookup_matches(q: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """``lookup_matches`` and whether a place may be called exactly ``q`` (False only when
+    the search already knows none is).
+
+    Plain rows, two or three statements at most whatever the number of matches (see
+    ``outages.selectors.lookup``); the answers are those of ``service_point_search`` with, per
+    match, ``outage_for_service_point`` and the published ``planned_outages_for_service_point``.
+    """
+    found = lookup_points(q, limit)
+    if found is not None:
+        points, place_named = found
+    else:
+        place_named = True
+        ident = normalize_identifier(q)
+        try:
+            hits = service_point_search(q=q, limit=limit)
+        except EmptyResultSet:
+            # grids' search with a district prefix that names no district in the database.
+            hits = []
+        if ident:
+            hits = [
+                h
+                for h in hits
+                if h.service_point.account_no == ident or ident in h.service_point.address_norm
+            ]
+        points = lookup_points_by_id([h.service_point.pk for h in hits])
+    outage_ids = list(dict.fromkeys(p.outage_id for p in points if p.outage_id is not None))
+    outages = {pk: _lookup_outage(row) for pk, row in lookup_outages(outage_ids).items()}
+    planned = lookup_planned([p.id for p in points if p.has_planned])
+    english = _english()
+    answer = [
+        {
+            "address": p.address,
+            "district": (
+                None
+                if p.district_name is None
+                else (p.district_name_en if english and p.district_name_en else p.district_name)
+            ),
+            "lat": round(p.lat, 4),
+            "lng": round(p.lng, 4),
+            "outage": outages.get(p.outage_id) if p.outage_id is not None else None,
+            "planned": [_lookup_planned(row, english) for row in planned.get(p.id, ())],
+        }
+        for p in points
+    ]
+    return answer, place_named
+
+
+def _lookup_outage(row: LookupOutage) -> dict[str, Any]:
+    """``public_outage``'s object from a plain row."""
+    english = _english()
+    return {
+        "id": row.id,
+        "category": row.category_code,
+        "type": row.type_name_en if english and row.type_name_en else row.type_name,
+        "type_code": row.type_code,
+        "status": row.status,
+        "cause": (
+            None
+            if row.cause_code is None
+            else (row.cause_name_en if english and row.cause_name_en else row.cause_name)
+        ),
+        "cause_code": row.cause_code,
+        "started_at": _iso(row.started_at),
+        "etr": _iso(row.etr),
+        "customers_affected": row.customers_affected,
+        "progress": [
+            {"status": s, "at": _iso(at)}
+            for s, at in zip(row.progress_statuses, row.progress_at, strict=True)
+        ],
+        "crew": public_crew.crew_for_outage(row.id),
+    }
+
+
+def _lookup_planned(row: LookupPlanned, english: bool) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "starts_at": _iso(row.starts_at),
+        "ends_at": _iso(row.ends_at),
+        "reason": row.description
+        or (row.type_name_en if english and row.type_name_en else row.type_name),
+    }
 
 
 class PublicLookupApi(_PublicApi):
@@ -380,24 +432,96 @@ class PublicLookupApi(_PublicApi):
     def get(self, request: Request) -> Response:
         params = self.QuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        q, limit = params.validated_data["q"], params.validated_data["limit"]
-        norm = normalize_identifier(q) or parse_address(q).norm
-        digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
-        version = public_version()
-        key = f"outages:lookup:{version}:{get_language()}:{limit}:{digest}"
-        # Redis down (version None): answered from the database, nothing cached.
-        answer = None if version is None else cache_breaker.call(lambda: cache.get(key), None)
-        if answer is None:
-            matches = lookup_matches(q, limit) if norm else []
-            # Customers' addresses first; places when none matched, or when ``q`` names a
-            # place outright (园岭街道: the caller asks about the area, not one premise).
-            places = lookup_places(q, limit, exact=bool(matches)) if norm else []
-            # Only present when places were found: customer answers keep their exact shape.
-            answer = {"matches": matches, **({"places": places} if places else {})}
-            if version is not None:
-                timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
-                cache_breaker.call(lambda: cache.set(key, answer, timeout=timeout), None)
-        return Response(answer)
+        return Response(lookup_answer(params.validated_data["q"], params.validated_data["limit"]))
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """A plain GET within the limit is answered without DRF's request, serializer and
+        renderer (a storm's callers send thousands a minute); anything else (a bad query, a
+        refused one, another method or format) goes through DRF, which answers the same."""
+        if request.method == "GET":
+            params = _lean_lookup_params(request)
+            if params is not None and all(
+                throttle.allow_request(request, self)  # type: ignore[arg-type]
+                for throttle in self.get_throttles()
+            ):
+                body = json.dumps(
+                    lookup_answer(*params),
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    separators=(",", ":"),
+                )
+                body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+                response = HttpResponse(body.encode(), content_type="application/json")
+                response["Allow"] = ", ".join(self.allowed_methods)
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+
+# What ``_lean_lookup_params`` accepts; anything else is left to DRF's validation.
+_LEAN_ACCEPT = frozenset({"", "*/*", "application/json"})
+_LEAN_PARAMS = frozenset({"q", "limit"})
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _lean_lookup_params(request: HttpRequest) -> tuple[str, int] | None:
+    """``(q, limit)`` of a look-up that ``QuerySerializer`` would accept as is, else None."""
+    query = request.GET
+    if request.META.get("HTTP_ACCEPT", "") not in _LEAN_ACCEPT or not set(query) <= _LEAN_PARAMS:
+        return None
+    raw_q, raw_limit = query.get("q"), query.get("limit")
+    if raw_q is None:
+        return None
+    q = raw_q.strip()
+    if not 2 <= len(q) <= 100 or "\x00" in q or _SURROGATES.search(q):
+        return None
+    if raw_limit is None:
+        return q, LOOKUP_LIMIT
+    if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3):
+        return None
+    limit = int(raw_limit)
+    return (q, limit) if 1 <= limit <= LOOKUP_MAX_LIMIT else None
+
+
+def lookup_answer(q: str, limit: int) -> dict[str, Any]:
+    """The look-up's answer to a valid ``q`` and ``limit``: cached per query (and language)
+    until the outages version changes or ``PUBLIC_LOOKUP_CACHE_SECONDS`` pass."""
+    norm = normalize_identifier(q) or parse_address(q).norm
+    digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
+    key = f"outages:lookup:{get_language()}:{limit}:{digest}"
+    # Redis down (version None): answered from the database, nothing cached.
+    version, answer = _lookup_cached(key)
+    if answer is None:
+        matches, place_named = _lookup_matches(q, limit) if norm else ([], False)
+        # Customers' addresses first; places when none matched, or when ``q`` names a
+        # place outright (园岭街道: the caller asks about the area, not one premise).
+        wanted = norm and (place_named or not matches)
+        places = lookup_places(q, limit, exact=bool(matches)) if wanted else []
+        # Only present when places were found: customer answers keep their exact shape.
+        answer = {"matches": matches, **({"places": places} if places else {})}
+        if version is not None:
+            timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
+            entry = (version, answer)
+            cache_breaker.call(lambda: cache.set(key, entry, timeout=timeout), None)
+    return answer
+
+
+def _lookup_cached(key: str) -> tuple[int | None, dict[str, Any] | None]:
+    """The outages version and the answer cached under ``key`` for it (None when there is
+    none, or only one of an older version), in one Redis round trip; (None, None) while Redis
+    is down. An answer is cached with the version it was computed at."""
+
+    def read() -> tuple[int | None, dict[str, Any] | None]:
+        found = cache.get_many([VERSION_KEY, key])
+        if found.get(VERSION_KEY) is None:
+            return _public_version(), None
+        version = int(found[VERSION_KEY])
+        entry = found.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+            return version, entry[1]
+        return version, None
+
+    down: tuple[int | None, dict[str, Any] | None] = (None, None)
+    return cache_breaker.call(read, down)
 
 
 # --- reports ------------------------------------------------------------------------------
