@@ -183,6 +183,44 @@ def _bodies(points: list[dict], mix: dict[str, int], count: int, rng: random.Ran
     return out
 
 
+def _statements_per_request(points: list[dict], rng: random.Random) -> dict[str, int]:
+    """SQL statements of one report of each kind, in process (Django's test client; the
+    throttle and the roll-up trigger go to Redis as in the served runs), after two warm-up
+    calls with the same body: what a worker runs per call once its caches are filled."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from outages.models import Interruption
+
+    out_account = (
+        Interruption.objects.filter(started_at__isnull=False, ended_at__isnull=True)
+        .values_list("service_point__account_no", flat=True)
+        .first()
+    )
+    kinds: dict[str, list[dict]] = {}
+    for mode in ("account", "address", "coords"):
+        kinds[mode] = [json.loads(_bodies(points, {mode: 1}, 1, rng)[0])] * 3
+    if out_account:
+        base = {"symptom": "no_power", "phone": "13800000000", "channel": "web"}
+        kinds["merged"] = [{**base, "account_no": out_account}] * 3
+    client = Client()
+    counts = {}
+    for kind, bodies in kinds.items():
+        for i, body in enumerate(bodies):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(
+                    INTAKE_PATH,
+                    data=json.dumps(body),
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=f"statements-{kind}-{i}-{os.getpid()}",
+                )
+            if response.status_code != 201:
+                raise SystemExit(f"{kind} report answered {response.status_code}")
+        counts[kind] = len(queries.captured_queries)
+    return counts
+
+
 def _lua(bodies: list[str], scratch: Path) -> Path:
     entries = ",\n".join(f"[==[{b}]==]" for b in bodies)
     script = scratch / "post.lua"
@@ -347,6 +385,7 @@ def main() -> int:
 
         print(f"seeding {args.customers} service points in {args.database} ...")
         points = _seed(args.customers, rng)
+        statements = _statements_per_request(points, random.Random(7))
         connections.close_all()
         bodies = _bodies(points, mix, 3000, rng)
         scratch = Path(tempfile.mkdtemp(prefix="bench-intake-"))
@@ -446,6 +485,10 @@ def main() -> int:
         f"{', '.join(f'{p:.2f}' for p in pairs)}; {verdict} the target of >= {TARGET_RATIO})"
     )
     print(f"  capacity ratio from the workers' CPU per request: {cpu_ratio:.2f}")
+    print(
+        "  SQL statements per report (in process, warm): "
+        + ", ".join(f"{kind} {n}" for kind, n in statements.items())
+    )
     print(f"  intake reports by status: {statuses}")
     print(f"  roll-up task messages left in the broker and purged: {purged}")
     return 0 if ratio >= TARGET_RATIO else 1
