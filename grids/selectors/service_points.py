@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection
 
@@ -37,7 +38,7 @@ class PremiseQuery:
     """
 
     sql: str
-    params: tuple[object, ...]
+    params: tuple[Any, ...]
     fields: tuple[str, ...]
     max_meters: float | None = None
 
@@ -118,7 +119,8 @@ def service_points_with_address_query(
 ) -> PremiseQuery:
     """``service_points_with_address`` as a ``PremiseQuery``."""
     fields = tuple(fields)
-    join, params = "", (norm,)
+    join = ""
+    params: tuple[str, ...] = (norm,)
     if district:
         join = (
             f" JOIN {_table(District)} d ON d.{_col('id', District)} = "
