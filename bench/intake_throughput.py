@@ -12,13 +12,16 @@ not distort: its ratio is the capacity ratio when the web tier is the bottleneck
 
 What is measured per request of the real endpoint: DRF parsing and validation, the throttle
 (Redis), the idempotency check (every request carries a fresh ``Idempotency-Key``), the
-insert committed on its own, the resolution (account: exact search; address: the search's
-tiers; coordinates: the service area test and the nearest service point), the merge check
-(``outage_for_service_point``, the nested-outage check), the status update, and the
-debounced roll-up trigger (``cache.add`` per pending report; one task message per debounce
-interval goes to the Redis broker, where no worker consumes it — the roll-up itself stays out
-of the request path, as in production where it runs on a Celery worker). The bare view parses
-the JSON body and inserts one ``TroubleReport`` row.
+resolution and the merge check (account: exact number; address: exact address, else the
+search's tiers; coordinates: the service area test and the nearest service point; each read
+with the premise's interruptions in one statement), the insert committed on its own, the
+answer (a merged call's outage, progress and crew from the worker's copy per outage
+version), and the debounced roll-up trigger (a Redis ``SET NX`` a few times per debounce
+interval and worker; one task message per interval goes to the Redis broker, where no worker
+consumes it — the roll-up itself stays out of the request path, as in production where it
+runs on a Celery worker). The bare view parses the JSON body and inserts one
+``TroubleReport`` row. Before the runs, the SQL statements of one warm report of each kind
+(account, address, coordinates, merged into the seeded outage) are counted in process.
 
 Target: the real endpoint at ≥ 0.5 of the bare view's requests per second.
 
