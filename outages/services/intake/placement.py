@@ -93,8 +93,11 @@ def _placement_from(
     """
     window = timedelta(minutes=getattr(settings, "OUTAGE_INTAKE_NESTED_WINDOW_MINUTES", 240))
     since = timezone.now() - window
-    out_in = next((row for row in interruptions if row.ended_at is None), None)
-    if out_in is not None and out_in.outage_status in Outage.ACTIVE:
+    out_in = next(
+        (r for r in interruptions if r.ended_at is None and r.outage_status in Outage.ACTIVE),
+        None,
+    )
+    if out_in is not None:
         try:
             outage = outage_for_report(outage_id=out_in.outage_id, version=out_in.outage_version)
         except Outage.DoesNotExist:  # deleted since the read: as if there were none
