@@ -90,6 +90,15 @@ def _redis_breakers_closed() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_outage_answers_kept() -> None:
+    """Each test starts without the intake's per-process copies of merged calls' answers
+    (ids and versions of rolled-back outages come back in later tests)."""
+    from outages.selectors.intake import outage_answers_forget
+
+    outage_answers_forget()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or bool(

@@ -12,13 +12,16 @@ not distort: its ratio is the capacity ratio when the web tier is the bottleneck
 
 What is measured per request of the real endpoint: DRF parsing and validation, the throttle
 (Redis), the idempotency check (every request carries a fresh ``Idempotency-Key``), the
-insert committed on its own, the resolution (account: exact search; address: the search's
-tiers; coordinates: the service area test and the nearest service point), the merge check
-(``outage_for_service_point``, the nested-outage check), the status update, and the
-debounced roll-up trigger (``cache.add`` per pending report; one task message per debounce
-interval goes to the Redis broker, where no worker consumes it — the roll-up itself stays out
-of the request path, as in production where it runs on a Celery worker). The bare view parses
-the JSON body and inserts one ``TroubleReport`` row.
+resolution and the merge check (account: exact number; address: exact address, else the
+search's tiers; coordinates: the service area test and the nearest service point; each read
+with the premise's interruptions in one statement), the insert committed on its own, the
+answer (a merged call's outage, progress and crew from the worker's copy per outage
+version), and the debounced roll-up trigger (a Redis ``SET NX`` a few times per debounce
+interval and worker; one task message per interval goes to the Redis broker, where no worker
+consumes it — the roll-up itself stays out of the request path, as in production where it
+runs on a Celery worker). The bare view parses the JSON body and inserts one
+``TroubleReport`` row. Before the runs, the SQL statements of one warm report of each kind
+(account, address, coordinates, merged into the seeded outage) are counted in process.
 
 Target: the real endpoint at ≥ 0.5 of the bare view's requests per second.
 
@@ -181,6 +184,44 @@ def _bodies(points: list[dict], mix: dict[str, int], count: int, rng: random.Ran
             body["lng"] = round(sp["lng"] + rng.gauss(0, 0.00005), 6)
         out.append(json.dumps(body))  # ASCII (\\u escapes): safe inside a Lua long string
     return out
+
+
+def _statements_per_request(points: list[dict], rng: random.Random) -> dict[str, int]:
+    """SQL statements of one report of each kind, in process (Django's test client; the
+    throttle and the roll-up trigger go to Redis as in the served runs), after two warm-up
+    calls with the same body: what a worker runs per call once its caches are filled."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from outages.models import Interruption
+
+    out_account = (
+        Interruption.objects.filter(started_at__isnull=False, ended_at__isnull=True)
+        .values_list("service_point__account_no", flat=True)
+        .first()
+    )
+    kinds: dict[str, list[dict]] = {}
+    for mode in ("account", "address", "coords"):
+        kinds[mode] = [json.loads(_bodies(points, {mode: 1}, 1, rng)[0])] * 3
+    if out_account:
+        base = {"symptom": "no_power", "phone": "13800000000", "channel": "web"}
+        kinds["merged"] = [{**base, "account_no": out_account}] * 3
+    client = Client()
+    counts = {}
+    for kind, bodies in kinds.items():
+        for i, body in enumerate(bodies):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.post(
+                    INTAKE_PATH,
+                    data=json.dumps(body),
+                    content_type="application/json",
+                    HTTP_IDEMPOTENCY_KEY=f"statements-{kind}-{i}-{os.getpid()}",
+                )
+            if response.status_code != 201:
+                raise SystemExit(f"{kind} report answered {response.status_code}")
+        counts[kind] = len(queries.captured_queries)
+    return counts
 
 
 def _lua(bodies: list[str], scratch: Path) -> Path:
@@ -347,6 +388,7 @@ def main() -> int:
 
         print(f"seeding {args.customers} service points in {args.database} ...")
         points = _seed(args.customers, rng)
+        statements = _statements_per_request(points, random.Random(7))
         connections.close_all()
         bodies = _bodies(points, mix, 3000, rng)
         scratch = Path(tempfile.mkdtemp(prefix="bench-intake-"))
@@ -446,6 +488,10 @@ def main() -> int:
         f"{', '.join(f'{p:.2f}' for p in pairs)}; {verdict} the target of >= {TARGET_RATIO})"
     )
     print(f"  capacity ratio from the workers' CPU per request: {cpu_ratio:.2f}")
+    print(
+        "  SQL statements per report (in process, warm): "
+        + ", ".join(f"{kind} {n}" for kind, n in statements.items())
+    )
     print(f"  intake reports by status: {statuses}")
     print(f"  roll-up task messages left in the broker and purged: {purged}")
     return 0 if ratio >= TARGET_RATIO else 1

@@ -37,23 +37,25 @@ def incr_window(key: str, *, ttl: int) -> int:
     return count
 
 
-def set_once(key: str, value: int, *, ttl: int) -> int | None:
-    """Set ``key`` to ``value`` for ``ttl`` seconds unless it is set, in one round trip.
+def set_once(key: str, value: int, *, ttl: float) -> int | None:
+    """Set ``key`` to ``value`` for ``ttl`` seconds (to the millisecond, at least one) unless
+    it is set, in one round trip.
 
     Returns None when this call set it, else the value already there (Redis ``SET NX GET``).
     While Redis is down it answers ``value``, as if set by someone else: the caller does
     not act on it (the broker, the same Redis, is down too; the sweepers catch up).
     """
     backend, client = default_cache_client()
+    ms = max(int(ttl * 1000), 1)
     if client is None:
-        if backend.add(key, value, timeout=ttl):
+        if backend.add(key, value, timeout=ms / 1000):
             return None
         current = backend.get(key)
         return int(current) if current is not None else value
     if not cache_breaker.allow():
         return value
     try:
-        old = client.set(backend.make_and_validate_key(key), value, nx=True, ex=ttl, get=True)
+        old = client.set(backend.make_and_validate_key(key), value, nx=True, px=ms, get=True)
     except REDIS_ERRORS as exc:
         cache_breaker.failed(exc)
         return value

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db import connection
 
@@ -23,6 +25,54 @@ METERS_PER_DEGREE = 111_320.0
 DEFAULT_FIELDS: tuple[str, ...] = ("transformer_id",)
 
 
+@dataclass(frozen=True, slots=True)
+class PremiseQuery:
+    """A look-up of service points as one SELECT, to run here or to compose into a larger
+    read of another app (``outages.selectors.intake``: the premise and its interruptions in
+    one round trip) without that app naming grids' tables.
+
+    ``sql`` selects ``columns`` columns per row: ``id``, then ``fields`` (attnames), then a
+    distance for a nearest look-up (NULL otherwise); ``params`` are its values, in order.
+    ``premise(row)`` turns a row (its first ``columns`` values) into a light instance, or
+    None when the row is beyond ``max_meters`` (nearest look-ups).
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    fields: tuple[str, ...]
+    max_meters: float | None = None
+
+    @property
+    def columns(self) -> int:
+        return len(self.fields) + 2
+
+    def premise(self, row: Sequence[object]) -> ServicePoint | None:
+        *values, d2 = row[: self.columns]
+        if self.max_meters is not None and not (
+            isinstance(d2, float | int) and math.sqrt(d2) * METERS_PER_DEGREE <= self.max_meters
+        ):
+            return None
+        return _instance(self.fields, tuple(values))
+
+    def run(self) -> list[ServicePoint]:
+        """The service points this look-up finds (one query)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, list(self.params))
+            rows = cursor.fetchall()
+        return [sp for sp in map(self.premise, rows) if sp is not None]
+
+
+def service_point_for_account_query(
+    account_no: str, *, fields: Sequence[str] = DEFAULT_FIELDS
+) -> PremiseQuery | None:
+    """``service_point_for_account`` as a ``PremiseQuery``; None for a blank number."""
+    ident = normalize_identifier(account_no) or account_no.strip()
+    if not ident:
+        return None
+    fields = tuple(fields)
+    return PremiseQuery(_account_sql(fields), (ident,), fields)
+
+
 def service_point_for_account(
     account_no: str, *, fields: Sequence[str] = DEFAULT_FIELDS
 ) -> ServicePoint | None:
@@ -31,15 +81,58 @@ def service_point_for_account(
     ``account_no`` is normalised like the search does (``grids.address.normalize_identifier``).
     One query on the unique index; the instance carries ``id`` and ``fields`` (attnames) only.
     """
-    ident = normalize_identifier(account_no) or account_no.strip()
-    if not ident:
-        return None
-    columns = _columns(tuple(fields))
-    sql = f"SELECT {columns} FROM {_table(ServicePoint)} WHERE {_col('account_no')} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ident])
-        row = cursor.fetchone()
-    return None if row is None else _instance(tuple(fields), row)
+    query = service_point_for_account_query(account_no, fields=fields)
+    found = query.run() if query is not None else []
+    return found[0] if found else None
+
+
+@cache
+def _account_sql(fields: tuple[str, ...]) -> str:
+    return (
+        f"SELECT {_columns(fields)}, NULL AS d2 FROM {_table(ServicePoint)} "  # noqa: S608
+        f"WHERE {_col('account_no')} = %s"
+    )
+
+
+def service_point_by_id_query(
+    service_point_id: int, *, fields: Sequence[str] = DEFAULT_FIELDS
+) -> PremiseQuery:
+    """The service point with this primary key, as a ``PremiseQuery``."""
+    fields = tuple(fields)
+    return PremiseQuery(_by_id_sql(fields), (service_point_id,), fields)
+
+
+@cache
+def _by_id_sql(fields: tuple[str, ...]) -> str:
+    return (
+        f"SELECT {_columns(fields)}, NULL AS d2 FROM {_table(ServicePoint)} "  # noqa: S608
+        f"WHERE {_col('id')} = %s"
+    )
+
+
+def service_points_with_address_query(
+    *,
+    norm: str,
+    district: str | None = None,
+    limit: int = 2,
+    fields: Sequence[str] = DEFAULT_FIELDS,
+) -> PremiseQuery:
+    """``service_points_with_address`` as a ``PremiseQuery``."""
+    fields = tuple(fields)
+    join = ""
+    params: tuple[str, ...] = (norm,)
+    if district:
+        join = (
+            f" JOIN {_table(District)} d ON d.{_col('id', District)} = "
+            f"s.{_col('district')} AND d.{_col('name', District)} = %s"
+        )
+        params = (district, norm)
+    columns = _columns(fields, alias="s.")
+    sql = (
+        f"SELECT {columns}, NULL AS d2 FROM {_table(ServicePoint)} s{join} "  # noqa: S608
+        f"WHERE s.{_col('address_norm')} = %s ORDER BY s.{_col('account_no')} LIMIT {int(limit)}"
+    )
+    return PremiseQuery(sql, params, fields)
 
 
 def service_points_with_address(
@@ -56,22 +149,22 @@ def service_points_with_address(
     address costs one cheap query instead of the search's tiers. Instances carry ``id`` and
     ``fields`` (attnames) only.
     """
+    return service_points_with_address_query(
+        norm=norm, district=district, limit=limit, fields=fields
+    ).run()
+
+
+def service_point_nearest_query(
+    *, lat: float, lng: float, max_meters: float, fields: Sequence[str] = DEFAULT_FIELDS
+) -> PremiseQuery:
+    """``service_point_nearest`` as a ``PremiseQuery`` (at most one row; ``premise`` drops it
+    when it lies beyond ``max_meters``)."""
     fields = tuple(fields)
-    join, params = "", [norm]
-    if district:
-        join = (
-            f" JOIN {_table(District)} d ON d.{_col('id', District)} = "
-            f"s.{_col('district')} AND d.{_col('name', District)} = %s"
-        )
-        params = [district, norm]
-    columns = _columns(fields, alias="s.")
-    sql = (
-        f"SELECT {columns} FROM {_table(ServicePoint)} s{join} "  # noqa: S608
-        f"WHERE s.{_col('address_norm')} = %s ORDER BY s.{_col('account_no')} LIMIT {int(limit)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [_instance(fields, row) for row in cursor.fetchall()]
+    scale = math.cos(math.radians(lat))
+    dlat = max_meters / METERS_PER_DEGREE
+    dlng = max_meters / (METERS_PER_DEGREE * max(scale, 0.01))
+    params = (lat, lat, lng, scale, lng, scale, lat - dlat, lat + dlat, lng - dlng, lng + dlng)
+    return PremiseQuery(_nearest_sql(fields), params, fields, max_meters=max_meters)
 
 
 def service_point_nearest(
@@ -83,22 +176,10 @@ def service_point_nearest(
     (lat, lng) serves), then the nearest inside it by equirectangular distance, exact enough
     at this scale; ties by id. The instance carries ``id`` and ``fields`` (attnames) only.
     """
-    fields = tuple(fields)
-    scale = math.cos(math.radians(lat))
-    dlat = max_meters / METERS_PER_DEGREE
-    dlng = max_meters / (METERS_PER_DEGREE * max(scale, 0.01))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _nearest_sql(fields),
-            [lat, lat, lng, scale, lng, scale, lat - dlat, lat + dlat, lng - dlng, lng + dlng],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    *values, d2 = row
-    if math.sqrt(d2) * METERS_PER_DEGREE > max_meters:
-        return None
-    return _instance(fields, tuple(values))
+    found = service_point_nearest_query(
+        lat=lat, lng=lng, max_meters=max_meters, fields=fields
+    ).run()
+    return found[0] if found else None
 
 
 @cache

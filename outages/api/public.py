@@ -23,6 +23,8 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -34,8 +36,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,7 +60,11 @@ from outages.providers import public_crew
 from outages.selectors import (
     outages_near_point,
 )
-from outages.selectors.intake import outage_public_progress, report_get_by_reference
+from outages.selectors.intake import (
+    outage_answer_parts,
+    outage_public_progress,
+    report_get_by_reference,
+)
 from outages.selectors.lookup import (
     LookupOutage,
     LookupPlanned,
@@ -253,7 +260,14 @@ def public_outage(outage: Outage) -> dict[str, Any]:
     ``category`` is the category code; ``type`` and ``cause`` are names in the active
     language, with their codes beside them (``type_code``, ``cause_code``).
     """
-    progress = outage_public_progress(outage_id=outage.pk)
+    return _outage_answer(
+        outage, outage_public_progress(outage_id=outage.pk), public_crew.crew_for_outage(outage.pk)
+    )
+
+
+def _outage_answer(
+    outage: Outage, progress: list[tuple[str, datetime]], crew: public_crew.PublicCrew | None
+) -> dict[str, Any]:
     return {
         "id": outage.pk,
         "category": outage.type.category.code,
@@ -266,16 +280,29 @@ def public_outage(outage: Outage) -> dict[str, Any]:
         "etr": _iso(outage.etr),
         "customers_affected": outage.customers_affected,
         "progress": [{"status": s, "at": _iso(at)} for s, at in progress],
-        "crew": public_crew.crew_for_outage(outage.pk),
+        "crew": crew,
     }
 
 
-def public_report(report: TroubleReport) -> dict[str, Any]:
+def _filed_outage(outage: Outage) -> dict[str, Any]:
+    """``public_outage`` for the answer to a report just filed, from the per-process copies
+    of ``outage_answer_parts``: the progress exact for the outage's version, the crew up to
+    ``CREW_MAX_AGE`` (2 s) old. In a storm most calls merge into a few outages; their callers
+    are told the same thing, and building it once per process and version saves two reads
+    per call. The outage itself comes from ``outage_for_report`` (type, category and cause
+    names up to ``TAXONOMY_MAX_AGE``, 10 s, old)."""
+    progress, crew = outage_answer_parts(outage)
+    return _outage_answer(outage, progress, crew)
+
+
+def public_report(
+    report: TroubleReport, outage_answer: Callable[[Outage], dict[str, Any]] = public_outage
+) -> dict[str, Any]:
     """The contract's report answer: reference, status, outage (once linked), message."""
     return {
         "reference": report.reference,
         "status": report.status,
-        "outage": public_outage(report.outage) if report.outage is not None else None,
+        "outage": outage_answer(report.outage) if report.outage is not None else None,
         "message": report_message(report),
         "symptom": report.symptom,
         "received_at": _iso(report.received_at),
@@ -585,6 +612,85 @@ class ReportInputSerializer(PrebuiltFieldsMixin, serializers.Serializer):
         return attrs
 
 
+# Text a CharField refuses whatever its length (NUL, lone surrogates): left to the serializer.
+_UNPLAIN_TEXT = re.compile("[\x00\ud800-\udfff]")
+_OPTIONAL_TEXT = (("account_no", 32), ("address", 200), ("description", 1000))
+_COORDINATES = (("lat", 90), ("lng", 180))
+_SYMPTOMS = frozenset(TroubleReport.Symptom.values)
+_PUBLIC_CHANNEL_VALUES = frozenset(c.value for c in PUBLIC_CHANNELS)
+
+
+def plainly_valid_report(data: Any) -> dict[str, Any] | None:
+    """``ReportInputSerializer``'s validated data for a body it plainly accepts, else None.
+
+    A storm's calls are nearly all well-formed JSON objects of strings and numbers: for
+    those, this makes the serializer's checks (types, lengths, choices, the phone, exactly
+    one location) directly and builds the same ``validated_data`` (text stripped, numbers
+    as floats, the channel's default, absent optional fields left out). Anything else (a
+    form body, another type, a value out of range, any error) answers None and goes through
+    the serializer, so every error answer is the serializer's own. ``test_public_api``
+    checks both over many generated bodies.
+    """
+    if type(data) is not dict:
+        return None
+    out: dict[str, Any] = {}
+    for name, max_length in _OPTIONAL_TEXT:
+        if name in data:
+            value = data[name]
+            if value is not None:
+                if type(value) is not str or _UNPLAIN_TEXT.search(value):
+                    return None
+                value = value.strip()
+                if len(value) > max_length:
+                    return None
+            out[name] = value
+    for name, bound in _COORDINATES:
+        if name in data:
+            value = data[name]
+            if value is not None:
+                if type(value) is not float and type(value) is not int:
+                    return None
+                if not -bound <= value <= bound:  # NaN fails too
+                    return None
+                value = float(value)
+            out[name] = value
+    symptom, phone = data.get("symptom"), data.get("phone")
+    if type(symptom) is not str or symptom not in _SYMPTOMS:
+        return None
+    out["symptom"] = symptom
+    if type(phone) is not str or _UNPLAIN_TEXT.search(phone):
+        return None
+    phone = phone.strip()
+    if not phone or len(phone) > 20:
+        return None
+    phone = phone.replace(" ", "")
+    if not is_valid_phone(phone):
+        return None
+    out["phone"] = phone
+    channel = data.get("channel", TroubleReport.Channel.WEB)
+    if type(channel) is not str and channel is not TroubleReport.Channel.WEB:
+        return None
+    if channel not in _PUBLIC_CHANNEL_VALUES:
+        return None
+    out["channel"] = channel
+    lat, lng = out.get("lat"), out.get("lng")
+    if (lat is None) != (lng is None):
+        return None
+    given = bool(out.get("account_no")) + bool(out.get("address")) + (lat is not None)
+    return out if given == 1 else None
+
+
+def report_validated_data(data: Any) -> dict[str, Any]:
+    """The validated report body: ``plainly_valid_report``, else the serializer's (which
+    raises its ``ValidationError``)."""
+    plain = plainly_valid_report(data)
+    if plain is not None:
+        return plain
+    serializer = ReportInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def idempotency_key(request: Request) -> str | None:
     """The ``Idempotency-Key`` header, checked; None when absent."""
     key = request.headers.get("Idempotency-Key")
@@ -608,12 +714,38 @@ def idempotency_client(request: Request) -> str:
     return f"user:{user.pk}" if user is not None and user.is_authenticated else "public"
 
 
+# Accept headers whose answer from DRF's negotiation with only the JSON renderer is known.
+_JSON_ACCEPTS = frozenset({None, "*/*", "application/json"})
+
+
+class JsonFirstNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answered at once for what clients send nearly always: no Accept
+    header, ``*/*`` or ``application/json``, no ``?format=``, only the JSON renderer. The
+    answer is DRF's own for those (``application/json``); every other request is DRF's."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
+        if (
+            format_suffix is None
+            and len(renderers) == 1
+            and type(renderers[0]) is JSONRenderer
+            and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
+            and not request.META.get("QUERY_STRING")
+        ):
+            return renderers[0], JSONRenderer.media_type
+        renderer, media_type = super().select_renderer(request, renderers, format_suffix)
+        return renderer, media_type
+
+
 class PublicReportCreateApi(APIView):
     """File a trouble report (the map page, mini-programs; staff may set the channel)."""
 
     permission_classes = [AllowAny]
     throttle_classes = [PublicRateThrottle]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonFirstNegotiation
 
     @extend_schema(
         operation_id="public_report_create",
@@ -629,9 +761,7 @@ class PublicReportCreateApi(APIView):
         tags=["public"],
     )
     def post(self, request: Request) -> Response:
-        serializer = ReportInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = report_validated_data(request.data)
         channel = data.get("channel") or TroubleReport.Channel.WEB
         if channel != TroubleReport.Channel.WEB and not roles.has_role(
             request.user, *STAFF_CHANNEL_ROLES
@@ -655,7 +785,7 @@ class PublicReportCreateApi(APIView):
             idempotency_key=key,
         )
         return Response(
-            public_report(result.report),
+            public_report(result.report, _filed_outage),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

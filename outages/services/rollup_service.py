@@ -102,11 +102,15 @@ def rollup_request() -> None:
     """Queue one roll-up run ``OUTAGE_ROLLUP_DEBOUNCE_SECONDS`` from now, unless one is queued.
 
     Called after an intake commits. The cache key holds the queued run's start time and is
-    set only if absent (atomic in Redis), so a burst of calls queues one run; the run deletes
-    the key before reading the reports, so a report committed during a run queues the next.
-    Until half the time left before that start (half, for clock skew between hosts) a
-    process skips the cache: the run has not started and will read what it commits. Never
-    raises: a broker outage must not fail the caller's request (the sweeper runs it anyway).
+    set only if absent (atomic in Redis), so a burst of calls queues one run. The key expires
+    when that run is due to start, and the run deletes it before reading the reports, so a
+    report committed once the run may have started queues the next one. Until half the time
+    left before that start (half, for clock skew between hosts) a process skips the cache:
+    the run has not started and will read what it commits. Each process thus asks Redis
+    about twice per countdown, not on every call of a storm (as it did while the key
+    outlived the countdown), and a lost message delays the next run by one countdown at
+    most. Never raises: a broker outage must not fail the caller's request (the sweeper
+    runs it anyway).
     """
     global _queued_until
     if not getattr(settings, "OUTAGE_INTAKE_TRIGGER_ROLLUP", True):
@@ -120,8 +124,8 @@ def rollup_request() -> None:
         return
     try:
         starts_ms = int((time.time() + delay) * 1000)
-        # The key outlives the countdown so a lost message does not block later runs for long.
-        queued = cache_client.set_once(DEBOUNCE_KEY, starts_ms, ttl=max(int(delay * 4), 10))
+        # The key lives until the queued run starts (see above).
+        queued = cache_client.set_once(DEBOUNCE_KEY, starts_ms, ttl=delay)
         if queued is None:
             send_task_safely(rollup_run_task, (), {"countdown": delay})
             queued = starts_ms

@@ -250,10 +250,10 @@ def test_a_second_call_of_the_nested_customer_merges_into_the_child(network):
 def test_a_failure_after_saving_keeps_the_report(
     network, monkeypatch, event_log, django_capture_on_commit_callbacks
 ):
-    def broken(service_point):
+    def broken(*args):
         raise RuntimeError("network model unavailable")
 
-    monkeypatch.setattr(intake.placement, "_placement_for", broken)
+    monkeypatch.setattr(intake.placement, "_placement_from", broken)
     with django_capture_on_commit_callbacks(execute=True):
         result = _submit(account_no=network.sps["T3"][0].account_no, symptom="sparks")
     # Then the report is saved, received, and the danger event still went out

@@ -228,6 +228,36 @@ def test_a_burst_of_commits_queues_one_run(monkeypatch):
         rollup_run_task.app.conf.task_always_eager = True
 
 
+@override_settings(OUTAGE_ROLLUP_DEBOUNCE_SECONDS=0.3)
+def test_the_debounce_key_expires_when_the_queued_run_starts(monkeypatch):
+    from dispatch_center.core.redis_client import default_cache_client
+    from outages.tasks.intake import rollup_run_task
+
+    sent = []
+    clock = [1000.0]
+    monkeypatch.setattr(rollup_run_task, "apply_async", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(rollup_service.time, "monotonic", lambda: clock[0])
+    rollup_run_task.app.conf.task_always_eager = False  # as with a broker and workers
+    try:
+        # Given a queued run whose message no worker takes (lost, or the workers are busy)
+        rollup_service.rollup_request()
+        assert len(sent) == 1
+        backend, client = default_cache_client()
+        ttl_ms = client.pttl(backend.make_and_validate_key(rollup_service.DEBOUNCE_KEY))
+        # Then its key lives only until the run is due, not longer
+        assert 0 < ttl_ms <= 300
+        deadline = time.monotonic() + 5
+        while cache.get(rollup_service.DEBOUNCE_KEY) is not None:
+            assert time.monotonic() < deadline, "the debounce key outlived its countdown"
+            time.sleep(0.05)
+        # And a report committed after that start queues the next run
+        clock[0] += 10
+        rollup_service.rollup_request()
+        assert len(sent) == 2
+    finally:
+        rollup_run_task.app.conf.task_always_eager = True
+
+
 def test_the_trigger_never_fails_the_caller(monkeypatch, caplog):
     from outages.tasks.intake import rollup_run_task
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import cache
-from typing import Any
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,13 +14,18 @@ from dispatch_center.core.exceptions import Conflict, DomainError
 from grids import selectors as grid_selectors
 from grids.models import ServicePoint
 from outages import events
-from outages.models import Interruption, Outage, TroubleReport
+from outages.models import Outage, TroubleReport
 from outages.selectors import outage_for_service_point
-from outages.selectors.intake import outage_get_for_report
+from outages.selectors.intake import (
+    PremiseInterruption,
+    outage_for_report,
+    outage_get_for_report,
+    premises_with_interruptions,
+)
 
 from ..interruptions import outage_open_nested
 from .inputs import ACTOR_LABEL, ReportInput, Status
-from .resolution import service_point_for_address, service_point_nearest
+from .resolution import exact_address_query, service_point_by_search, service_point_nearest_query
 
 logger = logging.getLogger(__name__)
 
@@ -40,101 +41,80 @@ class _Placement:
 
 
 def _placement_of_input(data: ReportInput) -> _Placement:
+    """Find the premise of ``data`` and place the report. For an account, coordinates or an
+    exact address the premise and its interruptions come in one query
+    (``premises_with_interruptions``); an address that needs the search takes its tiers and
+    a staff-given service point its row, then one query for the interruptions."""
     if data.service_point_id is not None:
-        service_point = ServicePoint.objects.filter(pk=data.service_point_id).first()
-    elif data.account_no:
-        service_point = grid_selectors.service_point_for_account(data.account_no)
+        return _placement_for(ServicePoint.objects.filter(pk=data.service_point_id).first())
+    if data.account_no:
+        query = grid_selectors.service_point_for_account_query(data.account_no)
     elif data.lat is not None and data.lng is not None:
-        service_point = service_point_nearest(lat=data.lat, lng=data.lng)
+        query = service_point_nearest_query(lat=data.lat, lng=data.lng)
     elif data.address:
-        service_point = service_point_for_address(data.address)
+        query = exact_address_query(data.address)
+        if query is not None:
+            found = premises_with_interruptions(query=query)
+            if len(found) == 1:
+                return _placement_from(*found[0])
+            if found:
+                return _placement_for(None)  # several premises share the address: ask
+            return _placement_for(service_point_by_search(data.address))
     else:
-        service_point = None
-    return _placement_for(service_point)
+        query = None
+    found = premises_with_interruptions(query=query) if query is not None else []
+    return _placement_from(*found[0]) if found else _placement_for(None)
 
 
 def _placement_for(service_point: ServicePoint | None) -> _Placement:
     """Merged into the outage that has the customer out (``outage_for_service_point``); else
     pending, with the outage that restored the customer (still off: nested) if there is one.
 
-    Reads only. One query answers the common case (the customer is in no open outage); the
-    selector runs only when the customer has an active interruption.
+    Reads only: one query for the interruptions, one more for a merged outage unless this
+    process holds its current version (``outage_for_report``).
     """
     if service_point is None:
         return _Placement(status=Status.NEEDS_RESOLUTION)
-    rows, merged_id = _open_interruptions(service_point.pk)
-    if merged_id is not None:
+    found = premises_with_interruptions(
+        query=grid_selectors.service_point_by_id_query(service_point.pk)
+    )
+    return _placement_from(service_point, found[0][1] if found else [])
+
+
+def _placement_from(
+    service_point: ServicePoint, interruptions: list[PremiseInterruption]
+) -> _Placement:
+    """The placement of a premise with these interruptions (``premises_with_interruptions``):
+    merged into the outage that has the customer out now, chosen as
+    ``outages.selectors.outage_for_service_point`` chooses it (the first open interruption of
+    an active outage in that order); else pending, with the outage that restored the
+    customer within ``OUTAGE_INTAKE_NESTED_WINDOW_MINUTES`` (a call soon after restoration
+    means "still off": a nested outage) if there is one.
+    """
+    window = timedelta(minutes=getattr(settings, "OUTAGE_INTAKE_NESTED_WINDOW_MINUTES", 240))
+    since = timezone.now() - window
+    out_in = next(
+        (r for r in interruptions if r.ended_at is None and r.outage_status in Outage.ACTIVE),
+        None,
+    )
+    if out_in is not None:
         try:
-            return _Placement(
-                Status.MERGED, service_point, outage_get_for_report(outage_id=merged_id)
-            )
+            outage = outage_for_report(outage_id=out_in.outage_id, version=out_in.outage_version)
         except Outage.DoesNotExist:  # deleted since the read: as if there were none
             pass
-    restored = [(ended_at, outage_id) for ended_at, outage_id in rows if ended_at is not None]
+        else:
+            return _Placement(Status.MERGED, service_point, outage)
+    restored = [
+        (row.ended_at, row.outage_id)
+        for row in interruptions
+        if row.ended_at is not None
+        and (row.outage_status in Outage.ACTIVE or row.ended_at >= since)
+    ]
     parent = None
     if restored:
         parent_id = max(restored)[1]  # the latest restoration
         parent = Outage.objects.select_related("type__category").get(pk=parent_id)
     return _Placement(Status.PENDING, service_point, None, parent)
-
-
-def _open_interruptions(
-    service_point_id: int,
-) -> tuple[list[tuple[datetime | None, int]], int | None]:
-    """``(ended_at, outage_id)`` of the customer's interruptions in active outages, and in
-    outages restored within ``OUTAGE_INTAKE_NESTED_WINDOW_MINUTES`` (a call soon after
-    restoration means "still off"); and the outage that has the customer out now, chosen as
-    ``outages.selectors.outage_for_service_point`` chooses it (the rows come in its order:
-    innermost nested first, then the one that cut the customer off first), or None.
-
-    Plain SQL on purpose: it runs for every call of a storm, and building this join through
-    the ORM costs ten times the query (bench/intake_throughput.py). Names come from the models.
-    Answering the merge from the same rows saves the selector's query on the merged path.
-    """
-    window = timedelta(minutes=getattr(settings, "OUTAGE_INTAKE_NESTED_WINDOW_MINUTES", 240))
-    since = timezone.now() - window
-    with connection.cursor() as cursor:
-        cursor.execute(_open_interruptions_sql(), [service_point_id])
-        rows = cursor.fetchall()
-    found: list[tuple[datetime | None, int]] = []
-    merged_id: int | None = None
-    for ended_at, outage_id, status in rows:
-        if ended_at is not None and timezone.is_naive(ended_at):  # SQLite
-            ended_at = timezone.make_aware(ended_at, UTC)
-        if status in Outage.ACTIVE or (
-            status == Outage.Status.RESTORED and ended_at is not None and ended_at >= since
-        ):
-            found.append((ended_at, outage_id))
-            if merged_id is None and ended_at is None:
-                merged_id = outage_id
-    return found, merged_id
-
-
-@cache
-def _open_interruptions_sql() -> str:
-    i_col = functools.partial(_col, Interruption)
-    o_col = functools.partial(_col, Outage)
-    outage_fk = i_col("outage")
-    # Only quoted names from the models are interpolated; the value goes as a parameter. The
-    # order is outage_for_service_point's: -depth, already_out_in nulls first, started_at, pk.
-    return (
-        f"SELECT i.{i_col('ended_at')}, i.{outage_fk}, o.{o_col('status')} "  # noqa: S608
-        f"FROM {_table(Interruption)} i JOIN {_table(Outage)} o "
-        f"ON o.{o_col('id')} = i.{outage_fk} "
-        f"WHERE i.{i_col('service_point')} = %s "
-        f"AND i.{i_col('started_at')} IS NOT NULL "
-        f"ORDER BY o.{o_col('depth')} DESC, i.{i_col('already_out_in')} ASC NULLS FIRST, "
-        f"i.{i_col('started_at')} ASC, i.{i_col('id')} ASC LIMIT 100"
-    )
-
-
-def _col(model: Any, name: str) -> str:
-    """The quoted column of ``model``'s field ``name`` (for the plain-SQL reads above)."""
-    return str(connection.ops.quote_name(model._meta.get_field(name).column))
-
-
-def _table(model: Any) -> str:
-    return str(connection.ops.quote_name(model._meta.db_table))
 
 
 def _publish_danger(report: TroubleReport) -> None:

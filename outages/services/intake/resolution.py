@@ -44,15 +44,32 @@ def service_point_for_address(address: str) -> ServicePoint | None:
     of ``grids.selectors.service_point_search`` scores at least ``ADDRESS_MIN_SCORE`` and
     leads the next by ``ADDRESS_MIN_LEAD``. Several premises at the same address: an agent.
     """
-    parsed = parse_address(address)
-    norm = parsed.norm
-    if not norm:
+    query = exact_address_query(address)
+    if query is None:
         return None
-    exact = grid_selectors.service_points_with_address(norm=norm, district=parsed.district)
+    exact = query.run()
     if len(exact) == 1:
         return exact[0]
     if exact:
         return None  # several premises share the address: ask
+    return service_point_by_search(address)
+
+
+def exact_address_query(address: str) -> grid_selectors.PremiseQuery | None:
+    """The look-up of the premises whose normalised address is exactly ``address``'s (in the
+    district the text starts with, if any; at most two: one is the caller's, two are an
+    agent's to choose), or None when nothing of the address is left after normalising."""
+    parsed = parse_address(address)
+    if not parsed.norm:
+        return None
+    return grid_selectors.service_points_with_address_query(
+        norm=parsed.norm, district=parsed.district
+    )
+
+
+def service_point_by_search(address: str) -> ServicePoint | None:
+    """The top hit of ``grids.selectors.service_point_search`` for ``address`` when it scores
+    at least ``ADDRESS_MIN_SCORE`` and leads the next by ``ADDRESS_MIN_LEAD``, else None."""
     try:
         hits = service_point_search(q=address, limit=ADDRESS_CANDIDATES)
     except EmptyResultSet:  # a district prefix naming no district in the database
@@ -65,6 +82,16 @@ def service_point_for_address(address: str) -> ServicePoint | None:
     if top.score >= ADDRESS_MIN_SCORE and top.score - runner_up >= ADDRESS_MIN_LEAD:
         return top.service_point
     return None
+
+
+def service_point_nearest_query(
+    *, lat: float, lng: float, max_meters: float | None = None
+) -> grid_selectors.PremiseQuery:
+    """``service_point_nearest`` as a ``grids.selectors.PremiseQuery``."""
+    default: float = getattr(settings, "OUTAGE_INTAKE_NEAREST_METERS", 150.0)
+    return grid_selectors.service_point_nearest_query(
+        lat=lat, lng=lng, max_meters=float(max_meters or default)
+    )
 
 
 def service_point_nearest(
