@@ -1,6 +1,7 @@
 """The error contract under /api/: one JSON shape for every refusal, the same status for the
 same mistake on every endpoint, and a schema as strict as the server."""
 
+import io
 import json
 from unittest import mock
 
@@ -12,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from dispatch_center.core import degraded
-from dispatch_center.core.parsers import json_depth_exceeds
+from dispatch_center.core.parsers import SafeJSONParser, json_depth_exceeds
 from dispatch_center.core.tasks import enqueue_on_commit
 from outages.models import TroubleReport
 
@@ -92,6 +93,43 @@ def test_anonymous_nested_json_on_the_public_report_is_a_parse_error(api_client)
     response = api_client.post(REPORTS, data=deep, content_type="application/json")
     assert _error(response, 400)["code"] == "parse_error"
     assert TroubleReport.objects.count() == 0
+
+
+def test_a_lone_surrogate_is_a_400_on_every_json_endpoint(superuser_client, client):
+    from workorders.tests.factories import crew_user, make_crew
+
+    crew_client = APIClient()
+    crew_client.force_authenticate(crew_user(make_crew()))
+    # Given a body whose string escapes spell half a UTF-16 pair: no character at all, so an
+    # error message that echoes it could not be written out as UTF-8
+    fields = ("description", "phone", "note", "channel", "kind", "priority", "action", "status")
+    body = "{" + ", ".join(f'"{name}": "\\ud800"' for name in fields) + "}"
+    schema = _schema(client)
+    writes = [
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in ("post", "put", "patch")
+        and "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
+    # When every operation with a JSON body gets it
+    for method, path in writes:
+        user_client = crew_client if path.startswith("/api/v1/crew/") else superuser_client
+        response = getattr(user_client, method)(
+            _concrete(path), data=body, content_type="application/json"
+        )
+        # Then none fails: a 400 in the contract's shape (404 where there is no object 1)
+        _error(response, 404 if response.status_code == 404 else 400)
+
+
+def test_a_lone_surrogate_is_refused_but_a_pair_is_kept(api_client):
+    lone = '{"phone": "13800138000", "description": "\\ud83d 停电", "lat": 22.5, "lng": 114.0}'
+    response = api_client.post(REPORTS, data=lone, content_type="application/json")
+    assert _error(response, 400)["code"] == "parse_error"
+    assert TroubleReport.objects.count() == 0
+    parser = SafeJSONParser()
+    pair = '{"description": "\\ud83d\\ude00 停电"}'
+    assert parser.parse(io.BytesIO(pair.encode())) == {"description": "\U0001f600 停电"}
 
 
 def test_depth_scan_ignores_brackets_inside_strings():

@@ -21,7 +21,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -29,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dispatch_center.core.i18n import is_english
+from dispatch_center.core.parsers import SafeJSONParser
 from outages.api.public import PublicRateThrottle
 from outages.api.staff import ErrorSerializer
 from outages.models import Subscription
@@ -44,7 +44,7 @@ class _PublicJsonApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [PublicRateThrottle]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
 
 def _language_default() -> str:

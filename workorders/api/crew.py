@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
+from dispatch_center.core.parsers import SafeJSONParser
 from dispatch_center.core.serializers import ErrorSerializer
 from grids.models import Crew, Device
 from outages.models import OutageCause
@@ -79,7 +80,7 @@ class CrewOrderActionApi(APIView):
     ``Idempotent-Replayed: true``) and changes nothing."""
 
     permission_classes = [IsAuthenticated, IsCrewRole]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
