@@ -10,33 +10,21 @@
 (function (global) {
   "use strict";
 
-  var gettext = global.gettext || function (s) { return s; };
-  var interpolate = global.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_m, k) { return String(obj[k]); });
-  };
-
-  function readJsonScript(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
-  }
+  var P = global.PageKit;
+  var gettext = P.gettext;
+  var interpolate = P.interpolate;
+  var readJsonScript = P.readJsonScript;
 
   var config = readJsonScript("console-config") || { labels: {}, statusGroups: {} };
-  var isEnglish = (config.language || document.documentElement.lang || "").indexOf("en") === 0;
-  var locale = isEnglish ? "en-GB" : "zh-CN";
+  var isEnglish = P.isEnglishPage(config);
 
   // --- formatting ------------------------------------------------------------------------------
 
-  var numberFormat = new Intl.NumberFormat(locale);
-  var timeFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
-    hour12: false
-  });
-  var clockFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
-  });
-  var hmFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false
-  });
+  var formats = P.formats(isEnglish);
+  var numberFormat = formats.number;
+  var timeFormat = formats.time;
+  var clockFormat = formats.clock;
+  var hmFormat = formats.hm;
 
   function parse(iso) {
     if (!iso) return null;
@@ -87,32 +75,10 @@
     return value.length === 16 ? value + ":00+08:00" : value + "+08:00";
   }
 
-  // --- DOM helpers -----------------------------------------------------------------------------
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        var v = attrs[k];
-        if (v === null || v === undefined || v === false) return;
-        if (k === "text") node.textContent = v;
-        else if (k === "className") node.className = v;
-        else if (k === "dataset") Object.keys(v).forEach(function (d) { node.dataset[d] = v[d]; });
-        else if (k === "on") Object.keys(v).forEach(function (e) { node.addEventListener(e, v[e]); });
-        else node.setAttribute(k, v === true ? "" : v);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined || c === false) return;
-      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-    });
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-
-  function openDialog(d) { if (typeof d.showModal === "function") d.showModal(); else d.setAttribute("open", ""); }
-  function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
+  var el = P.el;
+  var clear = P.clear;
+  var openDialog = P.openDialog;
+  var closeDialog = P.closeDialog;
 
   // --- HTTP --------------------------------------------------------------------------------------
 
@@ -132,45 +98,14 @@
       headers["Content-Type"] = "application/json";
       headers["X-CSRFToken"] = config.csrfToken || "";
     }
-    return fetch(url, {
+    return P.requestJson(url, {
       method: options.method || "GET",
       headers: headers,
       body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
       credentials: "same-origin",
       cache: options.cache || "no-store",
       signal: options.signal
-    }).then(function (resp) {
-      if (resp.status === 304) {
-        return { ok: true, status: 304, data: null, error: null, headers: resp.headers };
-      }
-      return resp.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (resp.ok) return { ok: true, status: resp.status, data: data, error: null, headers: resp.headers };
-        var error = (data && data.error) || {};
-        if (!data || !data.error) {
-          // DRF's own refusals ({"detail": "..."}) and plain HTML error pages.
-          error = { message: data && data.detail };
-        }
-        return {
-          ok: false,
-          status: resp.status,
-          data: data,
-          headers: resp.headers,
-          error: {
-            code: error.code || "http_" + resp.status,
-            message: error.message || httpMessage(resp.status),
-            fields: error.fields || {}
-          }
-        };
-      });
-    }, function (err) {
-      if (err && err.name === "AbortError") throw err;
-      return {
-        ok: false, status: 0, data: null, headers: null,
-        error: { code: "network", message: gettext("网络连接异常，请检查网络后重试。"), fields: {} }
-      };
-    });
+    }, { httpMessage: httpMessage, drfDetail: true });
   }
 
   function orderUrl(id, suffix) {
