@@ -4,16 +4,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
-  var state = DC.state;
-  var $ = DC.$;
 
   // --- actions ---------------------------------------------------------------------------------------
 
@@ -70,7 +62,7 @@
   function startAction(action) {
     if (!state.detail) return;
     if (action === "dispatch") DC.openDispatch();
-    else if (action === "place") global.ConsoleHands.startPlacing(state.detail);
+    else if (action === "place") window.ConsoleHands.startPlacing(state.detail);
     else openAction(action);
   }
 
@@ -193,5 +185,5 @@
     });
   }
 
-  Object.assign(DC, { showToast: showToast, showFormError: showFormError, setBusy: setBusy, handleResult: handleResult, startAction: startAction, actionDialog: actionDialog, ACTIONS: ACTIONS, openAction: openAction, fillMergeTargets: fillMergeTargets, actionBody: actionBody, validateAction: validateAction, bindActions: bindActions });
-})(window);
+  return { showToast: showToast, showFormError: showFormError, setBusy: setBusy, handleResult: handleResult, startAction: startAction, actionDialog: actionDialog, ACTIONS: ACTIONS, openAction: openAction, fillMergeTargets: fillMergeTargets, actionBody: actionBody, validateAction: validateAction, bindActions: bindActions };
+});

@@ -3,14 +3,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
 
   function componentList(explanation) {
     return el("ul", { className: "components" }, (explanation || []).map(function (x) {
@@ -101,5 +95,5 @@
     return table;
   }
 
-  Object.assign(DC, { componentList: componentList, crewName: crewName, decisionBlock: decisionBlock, decisionSummary: decisionSummary, decisionTable: decisionTable });
-})(window);
+  return { componentList: componentList, crewName: crewName, decisionBlock: decisionBlock, decisionSummary: decisionSummary, decisionTable: decisionTable };
+});

@@ -4,17 +4,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var M = global.ConsoleMap;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
-  var state = DC.state;
-  var $ = DC.$;
 
   // --- the selected order ----------------------------------------------------------------------------
 
@@ -46,7 +37,7 @@
       li.querySelector(".order-button").setAttribute("aria-pressed", on ? "true" : "false");
     });
     M.select(feedOrder(id) || (state.detail && state.detail.id === id ? state.detail : null), options);
-    if (global.location.hash !== "#order-" + id) global.history.replaceState(null, "", "#order-" + id);
+    if (window.location.hash !== "#order-" + id) window.history.replaceState(null, "", "#order-" + id);
     loadDetail(id, true);
   }
 
@@ -204,5 +195,5 @@
     DC.tick();
   }
 
-  Object.assign(DC, { feedOrder: feedOrder, feedOutage: feedOutage, detailKeyFor: detailKeyFor, selectOrder: selectOrder, loadDetail: loadDetail, refreshDetailIfChanged: refreshDetailIfChanged, showDetailLoading: showDetailLoading, showDetailError: showDetailError, kv: kv, actionButtons: actionButtons, timelineBlock: timelineBlock, renderDetail: renderDetail });
-})(window);
+  return { feedOrder: feedOrder, feedOutage: feedOutage, detailKeyFor: detailKeyFor, selectOrder: selectOrder, loadDetail: loadDetail, refreshDetailIfChanged: refreshDetailIfChanged, showDetailLoading: showDetailLoading, showDetailError: showDetailError, kv: kv, actionButtons: actionButtons, timelineBlock: timelineBlock, renderDetail: renderDetail };
+});

@@ -4,17 +4,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var M = global.ConsoleMap;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
-  var state = DC.state;
-  var $ = DC.$;
 
   var dispatchDialog = $("dispatch-dialog");
 
@@ -83,7 +74,7 @@
           : interpolate(gettext("没有符合条件的班组（%(why)s）。被排除的班组及原因见下方，可手工指定并填写原因。"), { why: data.outcome_label || gettext("没有符合条件的班组") }, true),
         data.outcome === "no_location" ? el("button", {
           type: "button", className: "btn btn-small btn-outline", id: "dispatch-place", text: gettext("在地图上定位"),
-          on: { click: function () { K.closeDialog(dispatchDialog); global.ConsoleHands.startPlacing(state.detail); } }
+          on: { click: function () { K.closeDialog(dispatchDialog); window.ConsoleHands.startPlacing(state.detail); } }
         }) : null
       ]));
     } else {
@@ -217,5 +208,5 @@
     dispatchDialog.addEventListener("close", function () { M.clearCandidates(); });
   }
 
-  Object.assign(DC, { dispatchDialog: dispatchDialog, dispatchHeader: dispatchHeader, loadSuggestions: loadSuggestions, openDispatch: openDispatch, chooseCrew: chooseCrew, renderSuggestions: renderSuggestions, renderManualPick: renderManualPick, setOverride: setOverride, submitDispatch: submitDispatch, bindDispatch: bindDispatch });
-})(window);
+  return { dispatchDialog: dispatchDialog, dispatchHeader: dispatchHeader, loadSuggestions: loadSuggestions, openDispatch: openDispatch, chooseCrew: chooseCrew, renderSuggestions: renderSuggestions, renderManualPick: renderManualPick, setOverride: setOverride, submitDispatch: submitDispatch, bindDispatch: bindDispatch };
+});

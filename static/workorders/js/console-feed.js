@@ -41,10 +41,17 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // A part of the console: define(DC, K, M, $, state, gettext, interpolate, config, el)
+  // returns its functions, which join the namespace (other parts call them as DC.name).
+  function part(define) {
+    var K = global.ConsoleKit;
+    Object.assign(DC, define(DC, K, global.ConsoleMap, $, state, K.gettext, K.interpolate, K.config, K.el));
+  }
+
   Object.assign(DC, {
     SEARCH_DEBOUNCE_MS: SEARCH_DEBOUNCE_MS, STALE_AFTER_FAILURES: STALE_AFTER_FAILURES,
     HOLD_STATUSES: HOLD_STATUSES, WAITING_STATUSES: WAITING_STATUSES, ENDED_OUTAGE: ENDED_OUTAGE,
-    state: state, $: $
+    state: state, $: $, part: part
   });
 
   var K = global.ConsoleKit;

@@ -3,17 +3,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var M = global.ConsoleMap;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
-  var state = DC.state;
-  var $ = DC.$;
 
   function chip(text, cls) { return text ? el("span", { className: "chip " + (cls || ""), text: text }) : null; }
 
@@ -77,7 +68,7 @@
           el("span", { text: interpolate(gettext("停电 %(out)s / %(all)s 户"), { out: K.fmtNumber(o.customers_out), all: K.fmtNumber(o.customers_affected) }, true) }),
           el("span", { text: o.etr ? interpolate(gettext("预计 %(t)s 恢复"), { t: K.fmtTime(o.etr) }, true) : gettext("未设预计恢复时间") }),
           el("span", { className: "spacer" }),
-          global.ConsoleHands ? global.ConsoleHands.outageButtons(o) : null,
+          window.ConsoleHands ? window.ConsoleHands.outageButtons(o) : null,
           o.order_id ? el("button", {
             type: "button", className: "btn btn-small btn-outline", text: interpolate(gettext("工单 #%(id)s"), { id: o.order_id }, true),
             on: { click: function () { DC.selectOrder(o.order_id, { pan: true }); } }
@@ -184,5 +175,5 @@
     $("crew-status-filter").addEventListener("change", function () { if (state.feed) renderCrews(state.feed); });
   }
 
-  Object.assign(DC, { chip: chip, renderOrders: renderOrders, renderOutages: renderOutages, renderCrews: renderCrews, attentionRank: attentionRank, ATTENTION_REASON: ATTENTION_REASON, renderAttention: renderAttention, panTo: panTo, bindTabs: bindTabs });
-})(window);
+  return { chip: chip, renderOrders: renderOrders, renderOutages: renderOutages, renderCrews: renderCrews, attentionRank: attentionRank, ATTENTION_REASON: ATTENTION_REASON, renderAttention: renderAttention, panTo: panTo, bindTabs: bindTabs };
+});

@@ -4,15 +4,8 @@
  *
  * Part of the dispatcher console (window.DispatchConsole, wired in console.js).
  */
-(function (global) {
+window.DispatchConsole.part(function (DC, K, M, $, state, gettext, interpolate, config, el) {
   "use strict";
-
-  var DC = global.DispatchConsole;
-  var K = global.ConsoleKit;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var el = K.el;
-  var state = DC.state;
 
   // The SLA clock that matters now: arrival before the crew is on site, restoration after.
   function dueOf(o) {
@@ -73,5 +66,5 @@
     ].concat(rows));
   }
 
-  Object.assign(DC, { dueOf: dueOf, dueNode: dueNode, dueText: dueText, tick: tick, slaBlock: slaBlock });
-})(window);
+  return { dueOf: dueOf, dueNode: dueNode, dueText: dueText, tick: tick, slaBlock: slaBlock };
+});
