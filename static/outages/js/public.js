@@ -7,32 +7,25 @@
 (function (global) {
   "use strict";
 
-  var P = global.PageKit;
-  var gettext = P.gettext;
-  var interpolate = P.interpolate;
-  var readJsonScript = P.readJsonScript;
-
-  var config = readJsonScript("map-config") || { labels: {}, api: {} };
+  var P = global.PageKit, gettext = P.gettext, interpolate = P.interpolate;
+  var config = P.readJsonScript("map-config") || { labels: {}, api: {} };
   var isEnglish = P.isEnglishPage(config);
 
   // --- formatting ----------------------------------------------------------------------------
 
   var formats = P.formats(isEnglish);
-  var numberFormat = formats.number;
-  var timeFormat = formats.time;
-  var clockFormat = formats.clock;
 
-  function fmtNumber(n) { return n === null || n === undefined ? "–" : numberFormat.format(n); }
+  function fmtNumber(n) { return n === null || n === undefined ? "–" : formats.number.format(n); }
 
   function fmtTime(iso) {
     if (!iso) return null;
     var d = new Date(iso);
-    return isNaN(d.getTime()) ? String(iso) : timeFormat.format(d);
+    return isNaN(d.getTime()) ? String(iso) : formats.time.format(d);
   }
 
   function fmtClock(iso) {
     var d = new Date(iso);
-    return isNaN(d.getTime()) ? "" : clockFormat.format(d);
+    return isNaN(d.getTime()) ? "" : formats.clock.format(d);
   }
 
   // A label from the page's translated choices; codes we do not know are shown as sent.
@@ -252,7 +245,7 @@
     isEnglish: isEnglish,
     gettext: gettext,
     interpolate: interpolate,
-    readJsonScript: readJsonScript,
+    readJsonScript: P.readJsonScript,
     fmtNumber: fmtNumber,
     fmtTime: fmtTime,
     fmtClock: fmtClock,

@@ -10,21 +10,13 @@
 (function (global) {
   "use strict";
 
-  var P = global.PageKit;
-  var gettext = P.gettext;
-  var interpolate = P.interpolate;
-  var readJsonScript = P.readJsonScript;
-
-  var config = readJsonScript("console-config") || { labels: {}, statusGroups: {} };
+  var P = global.PageKit, gettext = P.gettext, interpolate = P.interpolate;
+  var config = P.readJsonScript("console-config") || { labels: {}, statusGroups: {} };
   var isEnglish = P.isEnglishPage(config);
 
   // --- formatting ------------------------------------------------------------------------------
 
   var formats = P.formats(isEnglish);
-  var numberFormat = formats.number;
-  var timeFormat = formats.time;
-  var clockFormat = formats.clock;
-  var hmFormat = formats.hm;
 
   function parse(iso) {
     if (!iso) return null;
@@ -32,10 +24,10 @@
     return isNaN(d.getTime()) ? null : d;
   }
 
-  function fmtNumber(n) { return n === null || n === undefined ? "–" : numberFormat.format(n); }
-  function fmtTime(iso) { var d = parse(iso); return d ? timeFormat.format(d) : ""; }
-  function fmtClock(date) { return date ? clockFormat.format(date) : ""; }
-  function fmtHm(iso) { var d = parse(iso); return d ? hmFormat.format(d) : ""; }
+  function fmtNumber(n) { return n === null || n === undefined ? "–" : formats.number.format(n); }
+  function fmtTime(iso) { var d = parse(iso); return d ? formats.time.format(d) : ""; }
+  function fmtClock(date) { return date ? formats.clock.format(date) : ""; }
+  function fmtHm(iso) { var d = parse(iso); return d ? formats.hm.format(d) : ""; }
 
   // "12 分" / "1 小时 05 分" for a duration in milliseconds (sign ignored).
   function fmtDuration(ms) {
@@ -74,11 +66,6 @@
     if (!value) return null;
     return value.length === 16 ? value + ":00+08:00" : value + "+08:00";
   }
-
-  var el = P.el;
-  var clear = P.clear;
-  var openDialog = P.openDialog;
-  var closeDialog = P.closeDialog;
 
   // --- HTTP --------------------------------------------------------------------------------------
 
@@ -140,7 +127,7 @@
     isEnglish: isEnglish,
     gettext: gettext,
     interpolate: interpolate,
-    readJsonScript: readJsonScript,
+    readJsonScript: P.readJsonScript,
     parse: parse,
     fmtNumber: fmtNumber,
     fmtTime: fmtTime,
@@ -151,10 +138,10 @@
     label: label,
     toLocalInput: toLocalInput,
     fromLocalInput: fromLocalInput,
-    el: el,
-    clear: clear,
-    openDialog: openDialog,
-    closeDialog: closeDialog,
+    el: P.el,
+    clear: P.clear,
+    openDialog: P.openDialog,
+    closeDialog: P.closeDialog,
     api: api,
     errorText: errorText
   };

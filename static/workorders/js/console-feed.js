@@ -54,12 +54,8 @@
     state: state, $: $, part: part
   });
 
-  var K = global.ConsoleKit;
-  var M = global.ConsoleMap;
-  var gettext = K.gettext;
-  var interpolate = K.interpolate;
-  var config = K.config;
-  var el = K.el;
+  var K = global.ConsoleKit, M = global.ConsoleMap;
+  var gettext = K.gettext, interpolate = K.interpolate, config = K.config, el = K.el;
 
   // --- filters ------------------------------------------------------------------------------------
 
