@@ -27,6 +27,7 @@ from complaints.models import (
 )
 from dispatch_center.core.exceptions import DomainError, NotFound
 from grids.models import AreaClass, ServicePoint
+from grids.selectors import reference as grid_reference
 from outages import selectors as outage_selectors
 from workorders import selectors as work_selectors
 
@@ -125,7 +126,7 @@ def customer_escalation_risk(*, service_point_id: int) -> dict[str, Any]:
     complaint by this customer would raise now, the resulting risk, and open complaints."""
     from complaints.services.intake import REPEAT_WINDOW, risk_of
 
-    sp = ServicePoint.objects.filter(pk=service_point_id).first()
+    sp = grid_reference.service_point_by_id(service_point_id)
     if sp is None:
         raise NotFound(_("用电户不存在。"))
     now = timezone.now()

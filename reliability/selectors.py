@@ -16,6 +16,7 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grids.models import ServicePoint
+from grids.selectors import reference as grid_reference
 from outages import selectors as outage_selectors
 from reliability import frequency, indices
 from reliability.models import DailyReliability, FrequentOutageAlert, FrequentOutagePolicy
@@ -153,7 +154,7 @@ def scan_candidate_ids(*, as_of: date, policy: frequency.Policy) -> list[int]:
     customer is a candidate under a policy that may warn one with no interruption)."""
     args = _prefilter(as_of=as_of, policy=policy)
     if args is None:
-        return list(ServicePoint.objects.order_by("pk").values_list("pk", flat=True))
+        return grid_reference.service_point_ids()
     enough = outage_selectors.interruption_service_point_ids_with_at_least(
         started_from=args.pop("count_from"), **args
     )
@@ -309,7 +310,7 @@ def customer_status(*, service_point_id: int, as_of: date | None = None) -> dict
     ``NotFound`` for an unknown service point."""
     from dispatch_center.core.exceptions import NotFound
 
-    if not ServicePoint.objects.filter(pk=service_point_id).exists():
+    if not grid_reference.service_point_exists(service_point_id):
         raise NotFound(f"service point {service_point_id}")
     as_of = as_of or timezone.localdate()
     result = customers_assess(service_point_ids=[service_point_id], as_of=as_of)[service_point_id]

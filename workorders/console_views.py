@@ -43,8 +43,9 @@ from dispatch_center.core import roles
 from dispatch_center.core.dates import iso
 from dispatch_center.core.i18n import pick_name
 from grids.models import Crew
-from outages.models import Outage, OutageCategory, OutageType, Priority
+from outages.models import Outage, OutageCategory, Priority
 from outages.publicmap.publishing import districts_geojson
+from outages.selectors import taxonomy
 from workorders import selectors
 from workorders.labels import console_choices
 from workorders.models import DispatchDecision, DispatchRefusal, WorkOrder, WorkOrderEvent
@@ -129,9 +130,7 @@ def _outage_types() -> list[dict[str, str]]:
     """The active outage types for the console's outage dialogs, named in the language."""
     return [
         {"code": t.code, "name": pick_name(t.name, t.name_en), "category": t.category.code}
-        for t in OutageType.objects.filter(is_active=True)
-        .select_related("category")
-        .order_by("category__sort_order", "code")
+        for t in taxonomy.outage_types_active()
     ]
 
 

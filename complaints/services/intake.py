@@ -16,7 +16,8 @@ from complaints import calendar as cal
 from complaints import frequent
 from complaints.models import Complaint, ComplaintCategory, ComplaintFlag, ComplaintLink
 from dispatch_center.core.exceptions import DomainError
-from grids.models import District, ServicePoint
+from grids.models import ServicePoint
+from grids.selectors import reference as grid_reference
 from outages import selectors as outage_selectors
 from workorders import selectors as work_selectors
 
@@ -75,7 +76,7 @@ def complaint_create(
         raise _field_error("channel", _("未知的投诉渠道：%(c)s。") % {"c": channel})
     service_point: ServicePoint | None = None
     if service_point_id is not None:
-        service_point = ServicePoint.objects.filter(pk=service_point_id).first()
+        service_point = grid_reference.service_point_by_id(service_point_id)
         if service_point is None:
             raise _field_error("service_point", _("用电户不存在。"))
     elif account_no:
@@ -86,7 +87,7 @@ def complaint_create(
         raise _field_error("account_no", _("请提供户号或用电户（舆情可只填写涉及区域）。"))
     district = None
     if district_id is not None:
-        district = District.objects.filter(pk=district_id).first()
+        district = grid_reference.district_by_id(district_id)
         if district is None:
             raise _field_error("district", _("行政区不存在。"))
     now = timezone.now()

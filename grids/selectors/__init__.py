@@ -1,4 +1,5 @@
-"""Reads of the grids app. Submodules own one concern each; import from here."""
+"""Reads of the grids app. Submodules own one concern each; import from here (``reference``:
+the reference reads other apps make, imported as a module)."""
 
 from .crews import crew_on_duty_by_id, skill_get_by_code
 from .places import place_named, place_search

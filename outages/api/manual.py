@@ -9,57 +9,45 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from dispatch_center.core.serializers import ErrorSerializer
 from grids.models import Device
 from outages import selectors, services
-from outages.models import OutageCause, OutageType, TroubleReport
+from outages.models import TroubleReport
 
+from . import fields
 from .staff import (
     _WRITE_ERRORS,
-    CanWriteOutages,
     OutageDetailSerializer,
+    OutageWriteApi,
     _actor,
     _detail,
 )
 
 
-class OutageDeclareApi(APIView):
+class OutageDeclareApi(OutageWriteApi):
     """Declare a confirmed fault outage at a ``device`` or at the lowest device above the
     premises of ``reports`` (their calls are merged into it)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OutageDeclareInput"
 
-        type = serializers.SlugRelatedField(
-            slug_field="code",
-            queryset=OutageType.objects.filter(is_active=True).select_related("category"),
-        )
-        device = serializers.SlugRelatedField(
-            slug_field="code", queryset=Device.objects.all(), required=False
-        )
+        type = fields.outage_type_field()
+        device = fields.device_field(required=False)
         reports = serializers.PrimaryKeyRelatedField(
             queryset=TroubleReport.objects.select_related("service_point"),
             many=True,
             required=False,
             default=list,
         )
-        cause = serializers.SlugRelatedField(
-            slug_field="code", queryset=OutageCause.objects.all(), required=False, allow_null=True
-        )
+        cause = fields.cause_field()
         description = serializers.CharField(
             required=False, default="", allow_blank=True, max_length=2000
         )
-        reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        reason = fields.reason_field()
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if "device" not in attrs and not attrs.get("reports"):
@@ -76,9 +64,8 @@ class OutageDeclareApi(APIView):
         responses={201: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        outage = services.outage_declare_by_hand(actor=_actor(request), **data.validated_data)
+        values = self.validated(request)
+        outage = services.outage_declare_by_hand(actor=_actor(request), **values)
         return Response(_detail(outage.pk), status=status.HTTP_201_CREATED)
 
 
@@ -97,10 +84,8 @@ class _DeviceNearSerializer(serializers.Serializer):
     distance_m = serializers.FloatField()
 
 
-class DevicesNearApi(APIView):
+class DevicesNearApi(OutageWriteApi):
     """Devices near a point of the map, nearest first (to declare or plan an outage there)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class QuerySerializer(serializers.Serializer):
         class Meta:
@@ -132,23 +117,16 @@ class DevicesNearApi(APIView):
         return Response({"results": _DeviceNearSerializer(rows, many=True).data})
 
 
-class PlannedOutagePreviewApi(APIView):
+class PlannedOutagePreviewApi(OutageWriteApi):
     """What a planned / temporary outage on ``devices`` would cut off, and its notice rule,
     before it is scheduled and published (nothing is written)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "PlannedOutagePreviewInput"
 
-        type = serializers.SlugRelatedField(
-            slug_field="code",
-            queryset=OutageType.objects.filter(is_active=True).select_related("category"),
-        )
-        devices = serializers.SlugRelatedField(
-            slug_field="code", queryset=Device.objects.all(), many=True, allow_empty=False
-        )
+        type = fields.outage_type_field()
+        devices = fields.device_field(many=True, allow_empty=False)
         planned_start_at = serializers.DateTimeField(required=False)
 
         def validate_devices(self, value: list[Device]) -> list[Device]:
@@ -174,6 +152,5 @@ class PlannedOutagePreviewApi(APIView):
         responses={200: OutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(selectors.planned_outage_preview(**data.validated_data))
+        values = self.validated(request)
+        return Response(selectors.planned_outage_preview(**values))

@@ -26,6 +26,7 @@ from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.permissions import HasRole
 from grids.models import ServicePoint
+from grids.selectors import reference as grid_reference
 from outages.api.public import idempotency_client, idempotency_key, request_user
 from outages.api.staff import ErrorSerializer
 from outages.models import Outage, TroubleReport
@@ -118,7 +119,7 @@ def _staff_outage(outage: Outage) -> dict[str, Any]:
 def _service_point(pk: int | None, field: str = "service_point") -> ServicePoint | None:
     if pk is None:
         return None
-    found = ServicePoint.objects.filter(pk=pk).first()
+    found = grid_reference.service_point_by_id(pk)
     if found is None:
         message = _("用电户 %(id)s 不存在。") % {"id": pk}
         raise DomainError(message, code="invalid", fields={field: [message]})

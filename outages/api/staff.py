@@ -26,9 +26,10 @@ from dispatch_center.core.permissions import HasRole
 from dispatch_center.core.serializers import CodeNameSerializer as _CodeNameSerializer
 from dispatch_center.core.serializers import ErrorSerializer
 from dispatch_center.core.serializers import RefSerializer as _RefSerializer
-from grids.models import Device
 from outages import selectors, services
-from outages.models import Outage, OutageCategory, OutageCause, OutageType
+from outages.models import Outage, OutageCategory
+
+from . import fields
 
 READ_ROLES = (roles.DISPATCHER, roles.SUPERVISOR, roles.HOTLINE_AGENT)
 WRITE_ROLES = (roles.DISPATCHER, roles.SUPERVISOR)
@@ -40,6 +41,20 @@ CanWriteOutages = HasRole(*WRITE_ROLES)
 
 def _actor(request: Request) -> User:
     return request.user  # type: ignore[return-value]
+
+
+class OutageWriteApi(APIView):
+    """The dispatcher's hands on the outage pool: dispatchers and supervisors only. A view
+    validates its body with ``validated(request)`` against its own ``InputSerializer``."""
+
+    permission_classes = [IsAuthenticated, CanWriteOutages]
+    InputSerializer: type[serializers.Serializer]
+
+    def validated(self, request: Request, *, partial: bool = False) -> dict[str, Any]:
+        """The request body validated by ``InputSerializer`` (400 with per-field messages)."""
+        data = self.InputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
 
 
 # --- shared output ------------------------------------------------------------------------
@@ -273,31 +288,20 @@ class OutageDistrictCountsApi(APIView):
 # --- writes ---------------------------------------------------------------------------------
 
 
-class PlannedOutageCreateApi(APIView):
+class PlannedOutageCreateApi(OutageWriteApi):
     """Schedule a planned / temporary outage (notice rules checked)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "PlannedOutageCreateInput"
 
-        type = serializers.SlugRelatedField(
-            slug_field="code",
-            queryset=OutageType.objects.filter(is_active=True).select_related("category"),
-        )
-        devices = serializers.SlugRelatedField(
-            slug_field="code", queryset=Device.objects.all(), many=True, allow_empty=False
-        )
+        type = fields.outage_type_field()
+        devices = fields.device_field(many=True, allow_empty=False)
         planned_start_at = serializers.DateTimeField()
         planned_end_at = serializers.DateTimeField()
         description = serializers.CharField(max_length=2000)
-        override_reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
-        cause = serializers.SlugRelatedField(
-            slug_field="code", queryset=OutageCause.objects.all(), required=False, allow_null=True
-        )
+        override_reason = fields.reason_field()
+        cause = fields.cause_field()
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs["planned_end_at"] <= attrs["planned_start_at"]:
@@ -312,28 +316,21 @@ class PlannedOutageCreateApi(APIView):
         responses={201: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        outage = services.planned_outage_create(actor=_actor(request), **data.validated_data)
+        values = self.validated(request)
+        outage = services.planned_outage_create(actor=_actor(request), **values)
         return Response(_detail(outage.pk), status=status.HTTP_201_CREATED)
 
 
-class OutageUpdateApi(APIView):
+class OutageUpdateApi(OutageWriteApi):
     """Change an outage's public description or cause."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OutageUpdateInput"
 
         description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-        cause = serializers.SlugRelatedField(
-            slug_field="code", queryset=OutageCause.objects.all(), required=False, allow_null=True
-        )
-        reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        cause = fields.cause_field()
+        reason = fields.reason_field()
 
     @extend_schema(
         operation_id="outages_update",
@@ -341,9 +338,7 @@ class OutageUpdateApi(APIView):
         responses={200: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def patch(self, request: Request, outage_id: int) -> Response:
-        data = self.InputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated(request, partial=True)
         outage = selectors.outage_get(outage_id=outage_id)
         if "description" in values:
             outage = services.outage_set_description(
@@ -359,19 +354,15 @@ class OutageUpdateApi(APIView):
         return Response(_detail(outage.pk))
 
 
-class OutageTransitionApi(APIView):
+class OutageTransitionApi(OutageWriteApi):
     """Change an outage's status; 409 when the move is not allowed or somebody was first."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OutageTransitionInput"
 
         to = serializers.ChoiceField(choices=Outage.Status.choices)
-        reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        reason = fields.reason_field()
         at = serializers.DateTimeField(required=False)
         # The version the client saw: a stale one answers 409 instead of overwriting.
         version = serializers.IntegerField(required=False, min_value=1)
@@ -382,9 +373,7 @@ class OutageTransitionApi(APIView):
         responses={200: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request, outage_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated(request)
         outage = selectors.outage_get(outage_id=outage_id)
         if "version" in values and values["version"] != outage.version:
             raise ConcurrentUpdate(outage.pk)
@@ -398,19 +387,15 @@ class OutageTransitionApi(APIView):
         return Response(_detail(outage.pk))
 
 
-class OutageEtrApi(APIView):
+class OutageEtrApi(OutageWriteApi):
     """Set (or clear with ``null``) the estimated restoration time."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OutageEtrInput"
 
         etr = serializers.DateTimeField(allow_null=True)
-        reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        reason = fields.reason_field()
 
     @extend_schema(
         operation_id="outages_set_etr",
@@ -418,32 +403,27 @@ class OutageEtrApi(APIView):
         responses={200: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request, outage_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = self.validated(request)
         outage = selectors.outage_get(outage_id=outage_id)
         services.outage_set_etr(
             outage=outage,
-            etr=data.validated_data["etr"],
-            reason=data.validated_data["reason"],
+            etr=values["etr"],
+            reason=values["reason"],
             actor=_actor(request),
         )
         return Response(_detail(outage.pk))
 
 
-class OutageRestoreDeviceApi(APIView):
+class OutageRestoreDeviceApi(OutageWriteApi):
     """Record that a device re-energised part of the outage (partial restoration)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "OutageRestoreDeviceInput"
 
-        device = serializers.SlugRelatedField(slug_field="code", queryset=Device.objects.all())
+        device = fields.device_field()
         at = serializers.DateTimeField(required=False)
-        reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        reason = fields.reason_field()
 
     @extend_schema(
         operation_id="outages_restore_device",
@@ -451,9 +431,7 @@ class OutageRestoreDeviceApi(APIView):
         responses={200: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request, outage_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated(request)
         outage = selectors.outage_get(outage_id=outage_id)
         services.outage_restore_device(
             outage=outage,
@@ -465,18 +443,14 @@ class OutageRestoreDeviceApi(APIView):
         return Response(_detail(outage.pk))
 
 
-class PlannedOutageNoticeApi(APIView):
+class PlannedOutageNoticeApi(OutageWriteApi):
     """Publish the notice of a scheduled outage (scheduled → notified)."""
-
-    permission_classes = [IsAuthenticated, CanWriteOutages]
 
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "PlannedOutageNoticeInput"
 
-        override_reason = serializers.CharField(
-            required=False, default="", allow_blank=True, max_length=1000
-        )
+        override_reason = fields.reason_field()
 
     @extend_schema(
         operation_id="outages_publish_notice",
@@ -484,12 +458,11 @@ class PlannedOutageNoticeApi(APIView):
         responses={200: OutageDetailSerializer, **_WRITE_ERRORS},
     )
     def post(self, request: Request, outage_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = self.validated(request)
         outage = selectors.outage_get(outage_id=outage_id)
         services.planned_outage_publish_notice(
             outage=outage,
-            override_reason=data.validated_data["override_reason"],
+            override_reason=values["override_reason"],
             actor=_actor(request),
         )
         return Response(_detail(outage.pk))

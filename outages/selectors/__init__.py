@@ -6,6 +6,7 @@
 - ``planning``: a planned outage's customers and notice rule before it is published.
 - ``agent``: the hotline agent's page (caller search, customer context, the script).
 - ``work_orders``, ``reliability``, ``complaints``: the reads those higher apps need.
+- ``taxonomy``: the active outage causes and types.
 """
 
 from outages.selectors.complaints import (

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from dispatch_center.core.exceptions import DomainError
 from grids.models import Device
 from grids.selectors import device_downstream_device_ids, device_upstream_path
+from grids.selectors import reference as grid_reference
 from grids.services import device_qs_for_update, device_set_open
 from outages.models import Outage, OutageType, ScadaEvent
 
@@ -78,7 +79,7 @@ def scada_event_apply(
 
     ``DomainError`` (400, field ``device``) for an unknown or non-switching device.
     """
-    device = Device.objects.filter(code=device_code).first()
+    device = grid_reference.device_by_code(device_code)
     if device is None:
         message = _("设备 %(code)s 不存在。") % {"code": device_code}
         raise DomainError(message, code="unknown_device", fields={"device": [message]})

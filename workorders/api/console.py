@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.serializers import ErrorSerializer
-from grids.models import Crew, Device, Grid, ServicePoint
+from grids.selectors import reference as grid_reference
 from workorders import selectors, services
 from workorders.models import WorkOrder
 
@@ -100,9 +100,9 @@ class WorkOrderListApi(APIView):
         lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
         lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
         service_point = serializers.PrimaryKeyRelatedField(
-            queryset=ServicePoint.objects.select_related("grid"), required=False
+            queryset=grid_reference.service_points(related=("grid",)), required=False
         )
-        grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), required=False)
+        grid = serializers.PrimaryKeyRelatedField(queryset=grid_reference.grids(), required=False)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if ("lat" in attrs) != ("lng" in attrs):
@@ -318,7 +318,7 @@ class WorkOrderDispatchApi(APIView):
             ref_name = "WorkOrderDispatchInput"
 
         crew = serializers.PrimaryKeyRelatedField(
-            queryset=Crew.objects.all(), required=False, allow_null=True
+            queryset=grid_reference.crews(), required=False, allow_null=True
         )
         override = serializers.BooleanField(required=False, default=False)
 
@@ -344,9 +344,11 @@ class WorkOrderPlaceApi(APIView):
         lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
         lng = serializers.FloatField(required=False, min_value=-180, max_value=180)
         service_point = serializers.PrimaryKeyRelatedField(
-            queryset=ServicePoint.objects.all(), required=False
+            queryset=grid_reference.service_points(), required=False
         )
-        device = serializers.PrimaryKeyRelatedField(queryset=Device.objects.all(), required=False)
+        device = serializers.PrimaryKeyRelatedField(
+            queryset=grid_reference.devices(), required=False
+        )
         address = serializers.CharField(
             required=False, default="", allow_blank=True, max_length=300
         )
@@ -459,7 +461,7 @@ class WorkOrderReturnVisitApi(APIView):
         )
         note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
         service_point = serializers.PrimaryKeyRelatedField(
-            queryset=ServicePoint.objects.select_related("grid", "transformer"),
+            queryset=grid_reference.service_points(related=("grid", "transformer")),
             required=False,
             allow_null=True,
         )

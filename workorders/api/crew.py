@@ -17,8 +17,9 @@ from dispatch_center.core.api import DefaultPagination
 from dispatch_center.core.exceptions import DomainError
 from dispatch_center.core.parsers import SafeJSONParser
 from dispatch_center.core.serializers import ErrorSerializer
-from grids.models import Crew, Device
-from outages.models import OutageCause
+from grids.models import Crew
+from grids.selectors import reference as grid_reference
+from outages.selectors import taxonomy
 from workorders import selectors, services
 from workorders.models import WorkOrder
 
@@ -93,12 +94,12 @@ class CrewOrderActionApi(APIView):
         note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
         cause = serializers.SlugRelatedField(
             slug_field="code",
-            queryset=OutageCause.objects.filter(is_active=True),
+            queryset=taxonomy.outage_causes(),
             required=False,
             allow_null=True,
         )
         device = serializers.SlugRelatedField(
-            slug_field="code", queryset=Device.objects.all(), required=False, allow_null=True
+            slug_field="code", queryset=grid_reference.devices(), required=False, allow_null=True
         )
         photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 

@@ -6,6 +6,7 @@
 - ``crews``: the crews' app: a user's crew, its orders, the grab pool and its policies.
 - ``sweepers``: the SLA marks due and the beat sweepers' queries.
 - ``console``: the console feed's fingerprints (its ETag) and rows.
+- ``history``: an order's equipment history for the crews' app.
 """
 
 from .complaints import (

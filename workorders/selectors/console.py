@@ -15,7 +15,8 @@ from django.db.models import Count, Max, Sum
 
 from dispatch_center.core.dates import iso
 from dispatch_center.core.i18n import pick_name
-from grids.models import Crew, District, Grid
+from grids.models import Crew
+from grids.selectors import reference as grid_reference
 from outages import selectors as outage_selectors
 from outages.models import Outage
 from workorders.models import WorkOrder
@@ -136,15 +137,11 @@ def console_filter_options() -> dict[str, Any]:
     districts named in the active language."""
     districts = [
         {"id": pk, "code": code, "name": pick_name(name, name_en)}
-        for pk, code, name, name_en in District.objects.order_by("code").values_list(
-            "pk", "code", "name", "name_en"
-        )
+        for pk, code, name, name_en in grid_reference.district_rows()
     ]
     grids = [
         {"id": pk, "code": code, "name": name, "district": district_id}
-        for pk, code, name, district_id in Grid.objects.order_by("code").values_list(
-            "pk", "code", "name", "district_id"
-        )
+        for pk, code, name, district_id in grid_reference.grid_rows()
     ]
     return {"districts": districts, "grids": grids}
 

@@ -75,29 +75,12 @@ def work_order_transition(
     ``expected_version``: the version the client saw (the console sends it); a stale one
     fails the compare-and-set (``ConcurrentUpdate``, 409) instead of overwriting.
     """
-    if to not in WorkOrder.ALLOWED_TRANSITIONS.get(order.status, ()):
-        raise TransitionNotAllowed(order.status, to)
-    if to in (Status.DISPATCHED, Status.CLAIMED) and crew is None:
-        raise DomainError(_("派单需要指定班组。"), code="invalid", fields={"crew": [_("必填。")]})
-    if to == Status.MERGED and merged_into is None:
-        raise DomainError(
-            _("合并需要指定目标工单。"), code="invalid", fields={"into": [_("必填。")]}
-        )
+    _check_request(order, to, crew=crew, merged_into=merged_into)
     old_crew = order.crew_id
     common.lock_for(order, crews=[crew.pk if crew else None])
     fields = _status_columns(order, to, at=at, crew=crew, merged_into=merged_into)
     fields = {**(extra or {}), **fields}
-    if to in (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
-        at = common.check_time(at, not_before=order.dispatched_at)
-        if to == Status.ON_SITE:
-            fields.update(sla.restoration_clock(order, arrived_at=at))
-        if (
-            to == Status.COMPLETED
-            and order.restored_at is None
-            and order.kind in WorkOrder.SLA_KINDS
-        ):
-            # A repair completed without an explicit restore step restored the premise then.
-            fields["restored_at"] = at
+    at = _crew_step_columns(order, to, at=at, fields=fields)
     common.transition(
         order=order,
         to=to,
@@ -122,6 +105,37 @@ def work_order_transition(
         redispatch=redispatch,
     )
     return order
+
+
+def _check_request(
+    order: WorkOrder, to: str, *, crew: Crew | None, merged_into: WorkOrder | None
+) -> None:
+    """Refuse a change the order's status does not allow, or one that lacks its argument."""
+    if to not in WorkOrder.ALLOWED_TRANSITIONS.get(order.status, ()):
+        raise TransitionNotAllowed(order.status, to)
+    if to in (Status.DISPATCHED, Status.CLAIMED) and crew is None:
+        raise DomainError(_("派单需要指定班组。"), code="invalid", fields={"crew": [_("必填。")]})
+    if to == Status.MERGED and merged_into is None:
+        raise DomainError(
+            _("合并需要指定目标工单。"), code="invalid", fields={"into": [_("必填。")]}
+        )
+
+
+def _crew_step_columns(
+    order: WorkOrder, to: str, *, at: datetime | None, fields: dict[str, Any]
+) -> datetime | None:
+    """The crew's own steps: check their time (not before dispatch) and add the columns that
+    follow from it to ``fields`` (the restoration clock on site; ``restored_at`` when a repair
+    completes without an explicit restore step). Returns the time to record."""
+    if to not in (Status.ACCEPTED, Status.EN_ROUTE, Status.ON_SITE, Status.COMPLETED):
+        return at
+    checked = common.check_time(at, not_before=order.dispatched_at)
+    if to == Status.ON_SITE:
+        fields.update(sla.restoration_clock(order, arrived_at=checked))
+    if to == Status.COMPLETED and order.restored_at is None and order.kind in WorkOrder.SLA_KINDS:
+        # A repair completed without an explicit restore step restored the premise then.
+        fields["restored_at"] = checked
+    return checked
 
 
 def _status_columns(

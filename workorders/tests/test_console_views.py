@@ -101,6 +101,18 @@ def test_console_page_carries_its_config_and_no_inline_script_of_its_own(client,
     assert "L.Map.djangoMap('console-map'" in code[0]
     for name in ("console-api.js", "console-map.js", "console.js"):
         assert f"/static/workorders/js/{name}" in html
+    # The console's parts load in order: the shared page kit, its API client, then the parts
+    # that fill window.DispatchConsole (the feed creates it), and console.js starts the page.
+    scripts = re.findall(r'<script src="/static/([^"]+)"', html)
+    parts = [
+        "core/js/page.js",
+        "workorders/js/console-api.js",
+        *(f"workorders/js/console-{p}.js" for p in ("feed", "sla", "lists", "decisions")),
+        *(f"workorders/js/console-{p}.js" for p in ("detail", "actions", "dispatch")),
+        "workorders/js/console.js",
+    ]
+    positions = [scripts.index(name) for name in parts]
+    assert positions == sorted(positions)
 
 
 def test_home_page_links_the_console_and_the_public_map(client):

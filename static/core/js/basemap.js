@@ -23,6 +23,44 @@
     return (v && v.trim()) || fallback;
   }
 
+  // Each district's name as a permanent tooltip at the district's own label point.
+  function labelDistrict(opts, toDisplay) {
+    return function (feature, layer) {
+      var p = feature.properties;
+      layer.bindTooltip(opts.isEnglish ? p.name_en : p.name, {
+        permanent: true, direction: "center", className: "district-label", interactive: false,
+        pane: "districtLabels"
+      });
+      // Place the label at the district's own label point, not the bbox centre.
+      layer.on("add", function () {
+        var t = layer.getTooltip();
+        if (t) t.setLatLng(toDisplay(p.lat, p.lng));
+      });
+    };
+  }
+
+  // Tiles that load put the map online; tiles that fail (or never answer) put it offline.
+  function watchTiles(state, opts, setOffline, map) {
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) return;
+      if (layer.options.datum) state.datum = layer.options.datum;
+      layer.on("tileload", function () {
+        state.tileLoads++;
+        setOffline(false);
+      });
+      layer.on("tileerror", function () {
+        state.tileErrors++;
+        if (state.tileLoads === 0 && state.tileErrors >= 2) setOffline(true);
+      });
+    });
+    // No answer at all (a black-holed network) counts as unavailable too.
+    setTimeout(function () { if (state.tileLoads === 0) setOffline(true); }, 6000);
+    map.on("baselayerchange", function (e) {
+      state.datum = (e.layer && e.layer.options.datum) || "wgs84";
+      if (opts.onDatumChange) opts.onDatumChange();
+    });
+  }
+
   function create(state, options) {
     var opts = options || {};
 
@@ -70,41 +108,9 @@
         pane: "districts",
         style: districtStyle,
         coordsToLatLng: geoJsonToDisplay,
-        onEachFeature: function (feature, layer) {
-          var p = feature.properties;
-          layer.bindTooltip(opts.isEnglish ? p.name_en : p.name, {
-            permanent: true, direction: "center", className: "district-label", interactive: false,
-            pane: "districtLabels"
-          });
-          // Place the label at the district's own label point, not the bbox centre.
-          layer.on("add", function () {
-            var t = layer.getTooltip();
-            if (t) t.setLatLng(toDisplay(p.lat, p.lng));
-          });
-        }
+        onEachFeature: labelDistrict(opts, toDisplay)
       }).addTo(state.map);
       if (opts.onDistricts) opts.onDistricts(data);
-    }
-
-    function watchTiles(map) {
-      map.eachLayer(function (layer) {
-        if (!(layer instanceof L.TileLayer)) return;
-        if (layer.options.datum) state.datum = layer.options.datum;
-        layer.on("tileload", function () {
-          state.tileLoads++;
-          setOffline(false);
-        });
-        layer.on("tileerror", function () {
-          state.tileErrors++;
-          if (state.tileLoads === 0 && state.tileErrors >= 2) setOffline(true);
-        });
-      });
-      // No answer at all (a black-holed network) counts as unavailable too.
-      setTimeout(function () { if (state.tileLoads === 0) setOffline(true); }, 6000);
-      map.on("baselayerchange", function (e) {
-        state.datum = (e.layer && e.layer.options.datum) || "wgs84";
-        if (opts.onDatumChange) opts.onDatumChange();
-      });
     }
 
     // The map is ready: panes for the districts and their labels, tiles watched, districts
@@ -115,7 +121,7 @@
       // Labels sit under everything else so a marker is never hidden by a district name.
       map.createPane("districtLabels").style.zIndex = 380;
       map.options.zoomSnap = 0.25;
-      watchTiles(map);
+      watchTiles(state, opts, setOffline, map);
       drawDistricts();
       if (state.layers.districts) {
         map.fitBounds(state.layers.districts.getBounds(), { padding: [padding, padding] });

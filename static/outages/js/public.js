@@ -7,42 +7,25 @@
 (function (global) {
   "use strict";
 
-  var gettext = global.gettext || function (s) { return s; };
-  var interpolate = global.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_m, k) { return String(obj[k]); });
-  };
-
-  function readJsonScript(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
-
-  var config = readJsonScript("map-config") || { labels: {}, api: {} };
-  var isEnglish = (config.language || document.documentElement.lang || "").indexOf("en") === 0;
-  var locale = isEnglish ? "en-GB" : "zh-CN";
+  var P = global.PageKit, gettext = P.gettext, interpolate = P.interpolate;
+  var config = P.readJsonScript("map-config") || { labels: {}, api: {} };
+  var isEnglish = P.isEnglishPage(config);
 
   // --- formatting ----------------------------------------------------------------------------
 
-  var numberFormat = new Intl.NumberFormat(locale);
-  var timeFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
-    hour12: false
-  });
-  var clockFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
-  });
+  var formats = P.formats(isEnglish);
 
-  function fmtNumber(n) { return n === null || n === undefined ? "–" : numberFormat.format(n); }
+  function fmtNumber(n) { return n === null || n === undefined ? "–" : formats.number.format(n); }
 
   function fmtTime(iso) {
     if (!iso) return null;
     var d = new Date(iso);
-    return isNaN(d.getTime()) ? String(iso) : timeFormat.format(d);
+    return isNaN(d.getTime()) ? String(iso) : formats.time.format(d);
   }
 
   function fmtClock(iso) {
     var d = new Date(iso);
-    return isNaN(d.getTime()) ? "" : clockFormat.format(d);
+    return isNaN(d.getTime()) ? "" : formats.clock.format(d);
   }
 
   // A label from the page's translated choices; codes we do not know are shown as sent.
@@ -58,21 +41,7 @@
 
   // --- DOM helpers ---------------------------------------------------------------------------
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        if (k === "text") node.textContent = attrs[k];
-        else if (k === "className") node.className = attrs[k];
-        else if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined) return;
-      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return node;
-  }
+  var el = P.el;
 
   function row(term, value) {
     if (value === null || value === undefined || value === "") return null;
@@ -141,36 +110,13 @@
   function request(url, options) {
     options = options || {};
     var headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    return fetch(url, {
+    return P.requestJson(url, {
       method: options.method || "GET",
       headers: headers,
       body: options.body,
       signal: options.signal,
       credentials: "same-origin"
-    }).then(function (resp) {
-      return resp.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (resp.ok) return { ok: true, status: resp.status, data: data, error: null };
-        var error = (data && data.error) || {};
-        return {
-          ok: false,
-          status: resp.status,
-          data: data,
-          error: {
-            code: error.code || "http_" + resp.status,
-            message: error.message || httpMessage(resp.status),
-            fields: error.fields || {}
-          }
-        };
-      });
-    }, function (err) {
-      if (err && err.name === "AbortError") throw err;
-      return {
-        ok: false, status: 0, data: null,
-        error: { code: "network", message: gettext("网络连接异常，请检查网络后重试。"), fields: {} }
-      };
-    });
+    }, { httpMessage: httpMessage, drfDetail: false });
   }
 
   function httpMessage(status) {
@@ -299,7 +245,7 @@
     isEnglish: isEnglish,
     gettext: gettext,
     interpolate: interpolate,
-    readJsonScript: readJsonScript,
+    readJsonScript: P.readJsonScript,
     fmtNumber: fmtNumber,
     fmtTime: fmtTime,
     fmtClock: fmtClock,

@@ -10,33 +10,13 @@
 (function (global) {
   "use strict";
 
-  var gettext = global.gettext || function (s) { return s; };
-  var interpolate = global.interpolate || function (fmt, obj) {
-    return fmt.replace(/%\((\w+)\)s/g, function (_m, k) { return String(obj[k]); });
-  };
-
-  function readJsonScript(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
-  }
-
-  var config = readJsonScript("console-config") || { labels: {}, statusGroups: {} };
-  var isEnglish = (config.language || document.documentElement.lang || "").indexOf("en") === 0;
-  var locale = isEnglish ? "en-GB" : "zh-CN";
+  var P = global.PageKit, gettext = P.gettext, interpolate = P.interpolate;
+  var config = P.readJsonScript("console-config") || { labels: {}, statusGroups: {} };
+  var isEnglish = P.isEnglishPage(config);
 
   // --- formatting ------------------------------------------------------------------------------
 
-  var numberFormat = new Intl.NumberFormat(locale);
-  var timeFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
-    hour12: false
-  });
-  var clockFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false
-  });
-  var hmFormat = new Intl.DateTimeFormat(locale, {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false
-  });
+  var formats = P.formats(isEnglish);
 
   function parse(iso) {
     if (!iso) return null;
@@ -44,10 +24,10 @@
     return isNaN(d.getTime()) ? null : d;
   }
 
-  function fmtNumber(n) { return n === null || n === undefined ? "–" : numberFormat.format(n); }
-  function fmtTime(iso) { var d = parse(iso); return d ? timeFormat.format(d) : ""; }
-  function fmtClock(date) { return date ? clockFormat.format(date) : ""; }
-  function fmtHm(iso) { var d = parse(iso); return d ? hmFormat.format(d) : ""; }
+  function fmtNumber(n) { return n === null || n === undefined ? "–" : formats.number.format(n); }
+  function fmtTime(iso) { var d = parse(iso); return d ? formats.time.format(d) : ""; }
+  function fmtClock(date) { return date ? formats.clock.format(date) : ""; }
+  function fmtHm(iso) { var d = parse(iso); return d ? formats.hm.format(d) : ""; }
 
   // "12 分" / "1 小时 05 分" for a duration in milliseconds (sign ignored).
   function fmtDuration(ms) {
@@ -87,33 +67,6 @@
     return value.length === 16 ? value + ":00+08:00" : value + "+08:00";
   }
 
-  // --- DOM helpers -----------------------------------------------------------------------------
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    if (attrs) {
-      Object.keys(attrs).forEach(function (k) {
-        var v = attrs[k];
-        if (v === null || v === undefined || v === false) return;
-        if (k === "text") node.textContent = v;
-        else if (k === "className") node.className = v;
-        else if (k === "dataset") Object.keys(v).forEach(function (d) { node.dataset[d] = v[d]; });
-        else if (k === "on") Object.keys(v).forEach(function (e) { node.addEventListener(e, v[e]); });
-        else node.setAttribute(k, v === true ? "" : v);
-      });
-    }
-    (children || []).forEach(function (c) {
-      if (c === null || c === undefined || c === false) return;
-      node.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
-    });
-    return node;
-  }
-
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
-
-  function openDialog(d) { if (typeof d.showModal === "function") d.showModal(); else d.setAttribute("open", ""); }
-  function closeDialog(d) { if (typeof d.close === "function") d.close(); else d.removeAttribute("open"); }
-
   // --- HTTP --------------------------------------------------------------------------------------
 
   function httpMessage(status) {
@@ -132,45 +85,14 @@
       headers["Content-Type"] = "application/json";
       headers["X-CSRFToken"] = config.csrfToken || "";
     }
-    return fetch(url, {
+    return P.requestJson(url, {
       method: options.method || "GET",
       headers: headers,
       body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
       credentials: "same-origin",
       cache: options.cache || "no-store",
       signal: options.signal
-    }).then(function (resp) {
-      if (resp.status === 304) {
-        return { ok: true, status: 304, data: null, error: null, headers: resp.headers };
-      }
-      return resp.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (resp.ok) return { ok: true, status: resp.status, data: data, error: null, headers: resp.headers };
-        var error = (data && data.error) || {};
-        if (!data || !data.error) {
-          // DRF's own refusals ({"detail": "..."}) and plain HTML error pages.
-          error = { message: data && data.detail };
-        }
-        return {
-          ok: false,
-          status: resp.status,
-          data: data,
-          headers: resp.headers,
-          error: {
-            code: error.code || "http_" + resp.status,
-            message: error.message || httpMessage(resp.status),
-            fields: error.fields || {}
-          }
-        };
-      });
-    }, function (err) {
-      if (err && err.name === "AbortError") throw err;
-      return {
-        ok: false, status: 0, data: null, headers: null,
-        error: { code: "network", message: gettext("网络连接异常，请检查网络后重试。"), fields: {} }
-      };
-    });
+    }, { httpMessage: httpMessage, drfDetail: true });
   }
 
   function orderUrl(id, suffix) {
@@ -205,7 +127,7 @@
     isEnglish: isEnglish,
     gettext: gettext,
     interpolate: interpolate,
-    readJsonScript: readJsonScript,
+    readJsonScript: P.readJsonScript,
     parse: parse,
     fmtNumber: fmtNumber,
     fmtTime: fmtTime,
@@ -216,10 +138,10 @@
     label: label,
     toLocalInput: toLocalInput,
     fromLocalInput: fromLocalInput,
-    el: el,
-    clear: clear,
-    openDialog: openDialog,
-    closeDialog: closeDialog,
+    el: P.el,
+    clear: P.clear,
+    openDialog: P.openDialog,
+    closeDialog: P.closeDialog,
     api: api,
     errorText: errorText
   };
