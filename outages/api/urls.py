@@ -9,6 +9,15 @@ from django.urls import path
 from outages.api import calls, manual, public, reports, scada, staff, subscriptions
 
 urlpatterns = [
+    # Public: look-up and fault reports (outages.api.public). First: Django tries the patterns
+    # in order, and these two take a storm's traffic.
+    path("public/lookup", public.PublicLookupApi.as_view(), name="public-lookup"),
+    path("public/reports", public.PublicReportCreateApi.as_view(), name="public-report-create"),
+    path(
+        "public/reports/<str:reference>",
+        public.PublicReportDetailApi.as_view(),
+        name="public-report-detail",
+    ),
     # Staff: the outage information pool (outages.api.staff).
     path("outages", staff.OutageListApi.as_view(), name="outage-list"),
     path("outages/planned", staff.PlannedOutageCreateApi.as_view(), name="outage-planned-create"),
@@ -42,14 +51,6 @@ urlpatterns = [
         "outages/<int:outage_id>/notice",
         staff.PlannedOutageNoticeApi.as_view(),
         name="outage-publish-notice",
-    ),
-    # Public: look-up and fault reports (outages.api.public).
-    path("public/lookup", public.PublicLookupApi.as_view(), name="public-lookup"),
-    path("public/reports", public.PublicReportCreateApi.as_view(), name="public-report-create"),
-    path(
-        "public/reports/<str:reference>",
-        public.PublicReportDetailApi.as_view(),
-        name="public-report-detail",
     ),
     # Public: subscriptions to outage updates (outages.api.subscriptions).
     path(
