@@ -20,6 +20,7 @@ session. Only staff may choose a channel other than ``web``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import time
@@ -32,10 +33,12 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -48,6 +51,7 @@ from dispatch_center.core.dates import iso
 from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.exceptions import DomainError, NotFound
 from dispatch_center.core.i18n import is_english, local_name
+from dispatch_center.core.parsers import SafeJSONParser
 from dispatch_center.core.serializers import PrebuiltFieldsMixin
 from dispatch_center.core.throttling import PublicRateThrottle
 from grids.address import normalize_identifier, parse_address
@@ -73,7 +77,7 @@ from outages.selectors.lookup import (
     lookup_points,
     lookup_points_by_id,
 )
-from outages.services.intake import ReportInput, report_message, report_submit
+from outages.services.intake import IntakeResult, ReportInput, report_message, report_submit
 from outages.views.public import is_valid_phone
 
 LOOKUP_LIMIT = 5
@@ -471,14 +475,9 @@ class PublicLookupApi(_PublicApi):
                 throttle.allow_request(request, self)  # type: ignore[arg-type]
                 for throttle in self.get_throttles()
             ):
-                body = json.dumps(
-                    lookup_answer(*params),
-                    ensure_ascii=False,
-                    allow_nan=False,
-                    separators=(",", ":"),
+                response = HttpResponse(
+                    _json_body(lookup_answer(*params)), content_type="application/json"
                 )
-                body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-                response = HttpResponse(body.encode(), content_type="application/json")
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
         return super().dispatch(request, *args, **kwargs)
@@ -768,26 +767,111 @@ class PublicReportCreateApi(APIView):
         ):
             message = _("在线报修只能使用 web 渠道。")
             raise DomainError(message, code="invalid", fields={"channel": [message]})
-        key = idempotency_key(request)
-        result = report_submit(
-            data=ReportInput(
-                channel=channel,
-                symptom=data["symptom"],
-                contact_phone=data["phone"],
-                description=(data.get("description") or "").strip(),
-                account_no=(data.get("account_no") or "").strip(),
-                address=(data.get("address") or "").strip(),
-                lat=data.get("lat"),
-                lng=data.get("lng"),
-            ),
+        result = _report_file(
+            data,
+            channel,
             actor=request_user(request),
-            idempotency_client=idempotency_client(request),
-            idempotency_key=key,
+            client=idempotency_client(request),
+            key=idempotency_key(request),
         )
         return Response(
             public_report(result.report, _filed_outage),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """An anonymous caller's plainly valid JSON report within the limit is filed without
+        DRF's request, authentication, negotiation and renderer (the front door of a storm);
+        anything else goes through DRF, which answers the same. A domain error (outside the
+        service area, a reused key) leaves nothing written, so DRF then answers it."""
+        if request.method == "POST":
+            data = _lean_report_body(request)
+            if data is not None and all(
+                throttle.allow_request(request, self)  # type: ignore[arg-type]
+                for throttle in self.get_throttles()
+            ):
+                try:
+                    result = _report_file(
+                        data,
+                        TroubleReport.Channel.WEB,
+                        actor=None,
+                        client="public",
+                        key=request.headers.get("Idempotency-Key") or None,
+                    )
+                except DomainError:
+                    return super().dispatch(request, *args, **kwargs)
+                response = HttpResponse(
+                    _json_body(public_report(result.report, _filed_outage)),
+                    content_type="application/json",
+                    status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+                )
+                response["Allow"] = ", ".join(self.allowed_methods)
+                # DRF's answer reads the session (Vary: Cookie); a session routes it there.
+                patch_vary_headers(response, ("Cookie",))
+                return response
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _report_file(
+    data: dict[str, Any], channel: str, *, actor: User | None, client: str, key: str | None
+) -> IntakeResult:
+    """``report_submit`` of a validated report body."""
+    return report_submit(
+        data=ReportInput(
+            channel=channel,
+            symptom=data["symptom"],
+            contact_phone=data["phone"],
+            description=(data.get("description") or "").strip(),
+            account_no=(data.get("account_no") or "").strip(),
+            address=(data.get("address") or "").strip(),
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+        ),
+        actor=actor,
+        idempotency_client=client,
+        idempotency_key=key,
+    )
+
+
+def _json_body(answer: dict[str, Any]) -> bytes:
+    """``answer`` as DRF's JSON renderer writes it (compact, UTF-8, U+2028/9 escaped)."""
+    body = json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+# The lean report path: small JSON bodies of anonymous callers, nothing DRF would answer
+# differently (no session or token, no query string, a known Accept, a well-formed key).
+_LEAN_CONTENT_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
+_LEAN_BODY_MAX = 8192
+
+
+def _lean_report_body(request: HttpRequest) -> dict[str, Any] | None:
+    """The validated body of a report the lean path may file, else None (DRF's to answer)."""
+    meta = request.META
+    if (
+        meta.get("CONTENT_TYPE", "").lower() not in _LEAN_CONTENT_TYPES
+        or meta.get("HTTP_ACCEPT", "") not in _LEAN_ACCEPT
+        or meta.get("QUERY_STRING")
+        or "HTTP_AUTHORIZATION" in meta
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+    ):
+        return None
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
+        return None
+    length = meta.get("CONTENT_LENGTH") or ""
+    if not (length.isdigit() and 0 < int(length) <= _LEAN_BODY_MAX):
+        return None
+    try:
+        parsed = SafeJSONParser().parse(io.BytesIO(request.body))
+    except ParseError:
+        return None
+    data = plainly_valid_report(parsed)
+    if data is None or (data.get("channel") or TroubleReport.Channel.WEB) != (
+        TroubleReport.Channel.WEB
+    ):
+        return None
+    return data
 
 
 class PublicReportDetailApi(_PublicApi):
