@@ -263,6 +263,14 @@ def _ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def start_gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    """The project's WSGI application in gunicorn (sync workers) on a loopback ``port``."""
+    command = [str(Path(sys.executable).parent / "gunicorn"), "dispatch_center.wsgi:application"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--worker-class", "sync", "--chdir", str(ROOT), "--log-level", "warning"]
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
 def _wait_ready(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -395,24 +403,7 @@ def main() -> int:
         script = _lua(bodies, scratch)
         wrk = _ensure_wrk()
         port = _free_port()
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "dispatch_center.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "sync",
-                "--chdir",
-                str(ROOT),
-                "--log-level",
-                "warning",
-            ],
-            env=_env(args.database, redis_url),
-            start_new_session=True,
-        )
+        proc = start_gunicorn(port, args.workers, _env(args.database, redis_url))
         _wait_ready(port)
 
         def run(path: str, seconds: int, tag: str):

@@ -54,6 +54,7 @@ from bench.intake_throughput import (  # noqa: E402
     _ms,
     _wait_ready,
     _worker_cpu_seconds,
+    start_gunicorn,
 )
 
 SETTINGS = "bench._lookup_settings"
@@ -247,24 +248,7 @@ def main() -> int:
         if wrk is None:
             raise SystemExit("this benchmark needs wrk")
         port = _free_port()
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "dispatch_center.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.workers),
-                "--worker-class",
-                "sync",
-                "--chdir",
-                str(ROOT),
-                "--log-level",
-                "warning",
-            ],
-            env=_env(args.database, redis_url),
-            start_new_session=True,
-        )
+        proc = start_gunicorn(port, args.workers, _env(args.database, redis_url))
         _wait_ready(port)
         offset = 0
 

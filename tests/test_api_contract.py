@@ -54,6 +54,17 @@ def _concrete(path: str) -> str:
 # --- bodies --------------------------------------------------------------------------------
 
 
+def _json_writes(schema: dict) -> list[tuple[str, str]]:
+    """(method, path) of every operation of the schema that takes a JSON body."""
+    return [
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in ("post", "put", "patch")
+        and "application/json" in op.get("requestBody", {}).get("content", {})
+    ]
+
+
 def test_json_nested_1000_deep_is_a_400_on_every_json_endpoint(superuser_client, client):
     from workorders.tests.factories import crew_user, make_crew
 
@@ -62,13 +73,7 @@ def test_json_nested_1000_deep_is_a_400_on_every_json_endpoint(superuser_client,
     # Given every operation of the schema that takes a JSON body (about 30)
     schema = _schema(client)
     body = "[" * 1000 + "]" * 1000  # 2 KB
-    writes = [
-        (method, path)
-        for path, item in schema["paths"].items()
-        for method, op in item.items()
-        if method in ("post", "put", "patch")
-        and "application/json" in op.get("requestBody", {}).get("content", {})
-    ]
+    writes = _json_writes(schema)
     assert len(writes) > 20
     statuses = {}
     # When each gets the nested body, from a user its permission check lets through
@@ -105,13 +110,7 @@ def test_a_lone_surrogate_is_a_400_on_every_json_endpoint(superuser_client, clie
     fields = ("description", "phone", "note", "channel", "kind", "priority", "action", "status")
     body = "{" + ", ".join(f'"{name}": "\\ud800"' for name in fields) + "}"
     schema = _schema(client)
-    writes = [
-        (method, path)
-        for path, item in schema["paths"].items()
-        for method, op in item.items()
-        if method in ("post", "put", "patch")
-        and "application/json" in op.get("requestBody", {}).get("content", {})
-    ]
+    writes = _json_writes(schema)
     # When every operation with a JSON body gets it
     for method, path in writes:
         user_client = crew_client if path.startswith("/api/v1/crew/") else superuser_client
