@@ -14,7 +14,7 @@ from outages.api import public as public_api
 from outages.models import Outage
 from outages.providers import public_crew
 from outages.selectors import intake as intake_selectors
-from outages.tests.factories import outage_cause, outage_type
+from outages.tests.test_public_api import _declare
 
 pytestmark = pytest.mark.django_db
 
@@ -40,18 +40,6 @@ def crew_calls():
     public_crew.register(crew)
     yield calls
     public_crew.unregister(crew)
-
-
-def _declare(net, code):
-    outage = services.outage_create(
-        type=outage_type("fault_mv_feeder"),
-        device=net[code],
-        source=Outage.Source.DISPATCHER,
-        status=Outage.Status.CONFIRMED,
-        actor=None,
-        etr=timezone.now() + timedelta(hours=2),
-    )
-    return services.outage_set_cause(outage=outage, cause=outage_cause("tree"), actor=None)
 
 
 def _post(client, n, **location):

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from dispatch_center.core import roles
 from outages.api import public as public_api
 from outages.models import Outage, TroubleReport
-from outages.tests.test_intake_cost import _declare
+from outages.tests.test_public_api import _declare
 
 pytestmark = pytest.mark.django_db
 
