@@ -64,14 +64,15 @@ TARGET_RATIO = 0.5
 STREETS = ["福华路", "深南中路", "华强北路", "彩田路", "新洲路", "益田路", "金田路", "滨河大道"]
 
 
-def _env(database: str, redis_url: str) -> dict[str, str]:
+def _env(database: str, redis_url: str, settings: str = SETTINGS) -> dict[str, str]:
+    """The environment of a benchmark's gunicorn: production settings plus ``settings``."""
     return {
         **os.environ,
         "DATABASE_URL": _server_url(database),
         "REDIS_URL": redis_url,
         "DJANGO_SECRET_KEY": "bench-only-secret",
         "DJANGO_DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "DJANGO_SETTINGS_MODULE": settings,
         "PYTHONPATH": str(ROOT),
     }
 

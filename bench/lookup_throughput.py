@@ -56,6 +56,7 @@ from bench.intake_throughput import (  # noqa: E402
     _worker_cpu_seconds,
     start_gunicorn,
 )
+from bench.intake_throughput import _env as intake_env  # noqa: E402
 
 SETTINGS = "bench._lookup_settings"
 LOOKUP_PATH = "/api/v1/public/lookup"
@@ -65,15 +66,7 @@ ENDPOINTS = ("bare-json", "bare-read", "lookup", "lookup-cached")
 
 
 def _env(database: str, redis_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": _server_url(database),
-        "REDIS_URL": redis_url,
-        "DJANGO_SECRET_KEY": "bench-only-secret",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SETTINGS_MODULE": SETTINGS,
-        "PYTHONPATH": str(ROOT),
-    }
+    return intake_env(database, redis_url, SETTINGS)
 
 
 def _database_exists(name: str) -> bool:

@@ -150,6 +150,17 @@ DRILL_LABELS = {
 }
 
 
+def _area_names(ctx: Context, column: str) -> dict[int, str]:
+    """Names of the rows one level down: the district's grids, else the city's districts."""
+    if column == "grid_id":
+        return {
+            pk: name
+            for pk, (name, district) in ctx.scopes.grids.items()
+            if district == ctx.scope.district_id
+        }
+    return dict(ctx.scopes.districts)
+
+
 def drill_table(ctx: Context) -> Table:
     """The city's districts, a district's grids or a grid's crews (those with orders)."""
     column = ctx.scope.drill_column
@@ -157,14 +168,8 @@ def drill_table(ctx: Context) -> Table:
     names: dict[int, str]
     if column == "crew_id":
         names = {pk: name for pk, (name, _grid) in ctx.scopes.crews.items() if pk in data}
-    elif column == "grid_id":
-        names = {
-            pk: name
-            for pk, (name, district) in ctx.scopes.grids.items()
-            if district == ctx.scope.district_id
-        }
     else:
-        names = dict(ctx.scopes.districts)
+        names = _area_names(ctx, column)
     title, label = DRILL_LABELS[column]
     table = Table(
         "drill",
@@ -373,14 +378,7 @@ def pool_table(ctx: Context) -> Table:
     else:
         column = ctx.scope.drill_column
         data = selectors.dashboard_by_scope(period=ctx.period, scope=ctx.scope, keys=POOL_KEYS)
-        if column == "grid_id":
-            names = {
-                pk: name
-                for pk, (name, district) in ctx.scopes.grids.items()
-                if district == ctx.scope.district_id
-            }
-        else:
-            names = dict(ctx.scopes.districts)
+        names = _area_names(ctx, column)
     table = Table(
         "pool",
         _("抢单池（按区域）"),
