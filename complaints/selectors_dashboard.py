@@ -11,6 +11,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from complaints.models import Complaint, ComplaintCategory
+from dispatch_center.core.i18n import pick_name
 
 
 def dashboard_complaint_rows(*, start: datetime, end: datetime) -> Iterator[Mapping[str, Any]]:
@@ -32,3 +33,11 @@ def dashboard_complaint_rows(*, start: datetime, end: datetime) -> Iterator[Mapp
 def dashboard_complaint_category_names() -> dict[str, str]:
     """Top-level complaint categories: code → name."""
     return dict(ComplaintCategory.objects.filter(parent__isnull=True).values_list("code", "name"))
+
+
+def complaint_category_names() -> dict[str, str]:
+    """Top-level complaint categories: code → name in the page's language."""
+    rows = ComplaintCategory.objects.filter(parent__isnull=True).order_by("pk")
+    return {
+        code: pick_name(name, en) for code, name, en in rows.values_list("code", "name", "name_en")
+    }

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from complaints.selectors_dashboard import dashboard_complaint_rows
-from dashboard import aggregate, points, sources
+from dashboard import aggregate, points
 from dashboard.aggregate import CallRecord, Cells
 from dashboard.models import DailyFigure, PointAward, PointItem
 from dispatch_center.core.exceptions import DomainError
@@ -27,8 +27,9 @@ from outages.selectors.dashboard import (
     dashboard_call_rows,
     dashboard_outage_rows,
     dashboard_report_rows,
+    outage_type_rows,
 )
-from workorders.selectors.dashboard import dashboard_order_rows
+from workorders.selectors.dashboard import dashboard_order_rows, order_priority_station
 
 
 def _tz() -> ZoneInfo:
@@ -65,7 +66,7 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
     start, end = _day_start(first), _day_start(last + timedelta(days=1))
     cells = Cells()
     order_rows = list(dashboard_order_rows(start=start, end=end))
-    extra = sources.order_priority_station(r["id"] for r in order_rows)
+    extra = order_priority_station(r["id"] for r in order_rows)
     aggregate.add_orders(
         cells,
         (
@@ -95,7 +96,7 @@ def dashboard_cells(*, first: date, last: date, now: datetime | None = None) -> 
     )
     aggregate.add_outage_types(
         cells,
-        (aggregate.OutageTypeRecord(**r) for r in sources.outage_type_rows(start=start, end=end)),
+        (aggregate.OutageTypeRecord(**r) for r in outage_type_rows(start=start, end=end)),
         tz,
     )
     aggregate.add_complaints(

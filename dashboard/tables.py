@@ -17,12 +17,15 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from complaints import selectors_dashboard as complaint_reads
 from dashboard import figures as F
 from dashboard import indices as DI
-from dashboard import selectors, sources
+from dashboard import selectors
 from dashboard.periods import Period, period_before
 from dashboard.selectors import Scope
+from grids.selectors import dashboard as grid_reads
 from grids.selectors.dashboard import Scopes, dashboard_scopes
+from outages.selectors import dashboard as outage_reads
 
 Value = str | float | int | date | None
 
@@ -223,7 +226,7 @@ def channel_table(ctx: Context) -> Table:
 
 def outage_category_table(ctx: Context) -> Table:
     return _dimension_table(
-        ctx, "outages", _("停电分类"), _("分类"), sources.outage_category_names(), "bar"
+        ctx, "outages", _("停电分类"), _("分类"), outage_reads.outage_category_names(), "bar"
     )
 
 
@@ -234,7 +237,7 @@ def outage_type_table(ctx: Context) -> Table:
         "outage_types",
         pgettext("dashboard", "停电类型"),
         pgettext("dashboard", "类型"),
-        sources.outage_type_names(),
+        outage_reads.outage_type_names(),
         "bar",
     )
 
@@ -245,7 +248,7 @@ def complaint_category_table(ctx: Context) -> Table:
         "complaints",
         pgettext("dashboard", "投诉分类"),
         _("分类"),
-        sources.complaint_category_names(),
+        complaint_reads.complaint_category_names(),
         "bar",
     )
 
@@ -327,7 +330,7 @@ def sla_priority_table(ctx: Context) -> Table:
         [Column(_("优先级"), "text"), *(_col(k) for k in SLA_KEYS)],
         definition=_def(*SLA_KEYS),
     )
-    for value, name in sources.priority_names().items():
+    for value, name in outage_reads.priority_names().items():
         got = data.get(str(value), {})
         table.rows.append([name, *(got.get(k) for k in SLA_KEYS)])
     return table
@@ -337,7 +340,7 @@ def sla_station_table(ctx: Context) -> Table:
     """Arrival and restoration SLA achievement per repair station (the crew's), lowest
     arrival first; for the whole city the 15 lowest stations only."""
     data = _sla_split(ctx, "station")
-    names = sources.station_names()
+    names = grid_reads.station_names()
     city = ctx.scope.district_id is None and ctx.scope.grid_id is None
     title = _("到达及时率最低的 15 个服务站") if city else _("按服务站的到达及时率与复电及时率")
     table = Table(
@@ -515,5 +518,5 @@ BUILDERS: dict[str, Callable[[Context], Table]] = {
 def build_context(*, period: Period, scope: Scope) -> Context:
     scopes = dashboard_scopes()
     # Districts have English names (grids, stations and crews are named in Chinese only).
-    scopes = Scopes(districts=sources.district_names(), grids=scopes.grids, crews=scopes.crews)
+    scopes = Scopes(districts=grid_reads.district_names(), grids=scopes.grids, crews=scopes.crews)
     return Context(period=period, scope=scope, scopes=scopes)

@@ -202,7 +202,7 @@ def test_sla_by_station_ranks_the_lowest_first_and_keeps_15(monkeypatch):
         tables.selectors, "dashboard_by_dimension", lambda *, period, scope, key: data[key]
     )
     monkeypatch.setattr(
-        tables.sources, "station_names", lambda: {n: f"站{n:02d}" for n in range(1, 21)}
+        tables.grid_reads, "station_names", lambda: {n: f"站{n:02d}" for n in range(1, 21)}
     )
     rows = tables.BUILDERS["sla_station"](ctx).rows
     assert [r[0] for r in rows] == [f"站{n:02d}" for n in range(1, 16)]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grids.models import Crew, District, Grid
+from dispatch_center.core.i18n import pick_name
+from grids.models import Crew, District, Grid, RepairStation
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,14 @@ def dashboard_scopes() -> Scopes:
             )
         },
     )
+
+
+def station_names() -> dict[int, str]:
+    """Every repair station: id → name."""
+    return dict(RepairStation.objects.order_by("name").values_list("id", "name"))
+
+
+def district_names() -> dict[int, str]:
+    """Every district: id → name in the page's language (ordered by the Chinese name)."""
+    rows = District.objects.order_by("name").values_list("id", "name", "name_en")
+    return {pk: pick_name(name, en) for pk, name, en in rows}

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models import F
 
-from outages.models import CallLog, Outage, TroubleReport
+from dispatch_center.core.i18n import pick_name
+from outages.models import CallLog, Outage, OutageCategory, OutageType, Priority, TroubleReport
 
 
 def dashboard_report_rows(*, start: datetime, end: datetime) -> Iterator[Mapping[str, Any]]:
@@ -71,6 +72,38 @@ def dashboard_outage_rows(*, start: datetime, end: datetime) -> Iterator[Mapping
 
 def dashboard_outage_category_names() -> dict[str, str]:
     """Outage categories (the 4): code → name."""
-    from outages.models import OutageCategory
-
     return dict(OutageCategory.objects.order_by("sort_order").values_list("code", "name"))
+
+
+def outage_type_rows(*, start: datetime, end: datetime) -> Iterator[Mapping[str, Any]]:
+    """Top-level outages (not nested, not cancelled) that started in [start, end), with
+    their type: started_at, district_id, grid_id, type_code (the rows of
+    ``outages.selectors.dashboard.dashboard_outage_rows``)."""
+    return (
+        Outage.objects.filter(started_at__gte=start, started_at__lt=end, parent__isnull=True)
+        .exclude(status=Outage.Status.CANCELLED)
+        .order_by()
+        .values("started_at", "district_id", "grid_id", type_code=F("type__code"))
+        .iterator(chunk_size=5000)
+    )
+
+
+def outage_type_names() -> dict[str, str]:
+    """The 17 outage types in taxonomy order: code → name in the page's language."""
+    rows = OutageType.objects.order_by("category__sort_order", "sort_order", "code")
+    return {
+        code: pick_name(name, en) for code, name, en in rows.values_list("code", "name", "name_en")
+    }
+
+
+def outage_category_names() -> dict[str, str]:
+    """The 4 outage categories in order: code → name in the page's language."""
+    rows = OutageCategory.objects.order_by("sort_order", "code")
+    return {
+        code: pick_name(name, en) for code, name, en in rows.values_list("code", "name", "name_en")
+    }
+
+
+def priority_names() -> dict[int, str]:
+    """Work-order priorities (1 most urgent): value → label in the page's language."""
+    return {int(value): str(label) for value, label in Priority.choices}

@@ -4,7 +4,7 @@ decisions and pre-emptions each had."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -53,3 +53,15 @@ def dashboard_order_rows(*, start: datetime, end: datetime) -> Iterator[Mapping[
         )
         .iterator(chunk_size=5000)
     )
+
+
+def order_priority_station(ids: Iterable[int]) -> dict[int, tuple[int, int | None]]:
+    """Each repair order's priority and its crew's station (None without a crew)."""
+    ids = list(ids)
+    out: dict[int, tuple[int, int | None]] = {}
+    for n in range(0, len(ids), 5000):
+        rows = WorkOrder.objects.filter(pk__in=ids[n : n + 5000]).values_list(
+            "id", "priority", "crew__station_id"
+        )
+        out.update({pk: (priority, station) for pk, priority, station in rows})
+    return out
