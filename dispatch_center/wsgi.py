@@ -6,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dispatch_center.settings.local")
 application = get_wsgi_application()
+
+# What a web process keeps in memory starts loading now, not at its first request.
+from grids.selectors.address_snapshot import warm  # noqa: E402
+
+warm()

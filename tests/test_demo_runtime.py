@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -192,6 +193,20 @@ def test_demo_turns_a_call_into_an_assigned_order_and_marks_its_sla_by_itself(de
         return wanted <= {name for (name,) in rows}
 
     _wait_for("beat's schedule", scheduled, within=30, demo=demo)
+
+    # A customer of a demo outage finds it on the map by address (SQLite: no PostgreSQL
+    # arrays or trigram search in the look-up's statements)
+    [(address,)] = demo.query(
+        "SELECT sp.address FROM grids_servicepoint sp JOIN outages_interruption i"
+        " ON i.service_point_id = sp.id WHERE i.started_at IS NOT NULL AND i.ended_at IS NULL"
+        " ORDER BY sp.id LIMIT 1"
+    )
+    query = urllib.parse.urlencode({"q": address.removeprefix("深圳市")})
+    with urllib.request.urlopen(f"{demo.url}/api/v1/public/lookup?{query}", timeout=30) as resp:  # noqa: S310
+        matches = json.loads(resp.read())["matches"]
+    assert matches[0]["address"] == address
+    assert matches[0]["outage"]["status"]
+    assert matches[0]["outage"]["progress"]
 
     # An admin shortens the arrival commitment to one minute (warning at 10 %)
     db = sqlite3.connect(demo.var_dir / "db.sqlite3", timeout=30)

@@ -39,3 +39,6 @@ WHITENOISE_USE_FINDERS = True
 # under var/ (the tests of the snapshot wiring turn it on with their own directory).
 SNAPSHOT_AUTO_PUBLISH = False
 SNAPSHOT_DIR = Path(tempfile.gettempdir()) / f"dc-test-snapshot-{os.getpid()}"
+# The look-up's in-memory address index is built in a background thread from committed rows;
+# tests' rows are not committed. Its own tests turn it on and build it on their connection.
+PUBLIC_LOOKUP_ADDRESS_INDEX = False

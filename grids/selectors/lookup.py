@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from grids.address import normalize_identifier, parse_address
 
+from . import address_snapshot
 from .search import IDENTIFIER_MIN_LENGTH, PROBE_CAP, PROBE_TRIGRAM, TRIGRAM_MIN_LENGTH
 
 # Characters of a long fragment given to the trigram index (four trigrams).
@@ -124,6 +125,45 @@ def match_probe(q: str, limit: int) -> MatchProbe | None:
     )
     params.append(fragment)
     return MatchProbe(sql=sql, params=params, settings=PROBE_TRIGRAM)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedMatches:
+    """``match_probe``'s matches found in the process's address index (``address_snapshot``):
+    ``count`` of them (at most ``PROBE_CAP + 1``), the ids of the first ``limit`` in
+    ``service_point_search``'s order (none when the count is over ``PROBE_CAP``), and the
+    index's ``version``, which the caller compares with the database's (``VERSION_SQL``) in
+    the statement that reads the matches."""
+
+    count: int
+    ids: list[int]
+    version: int
+    fragment: str
+
+
+VERSION_SQL = address_snapshot.VERSION_SQL
+
+
+def indexed_matches(q: str, limit: int) -> IndexedMatches | None:
+    """``match_probe``'s search of ``q`` in process memory; None when there is no index (see
+    ``address_snapshot.current``) or ``match_probe`` would not answer ``q``."""
+    snapshot = address_snapshot.current()
+    if snapshot is None or normalize_identifier(q):
+        return None
+    parsed = parse_address(q)
+    fragment = parsed.norm
+    if len(fragment) < TRIGRAM_MIN_LENGTH:
+        return None
+    districts = snapshot.districts.get(parsed.district, frozenset()) if parsed.district else None
+    count, top = snapshot.index.search(
+        fragment, limit=max(1, min(int(limit), 50)), cap=PROBE_CAP, districts=districts
+    )
+    return IndexedMatches(count, [m.id for m in top], snapshot.version, fragment)
+
+
+def index_outdated(seen: int | None) -> None:
+    """The database's address version is ``seen``, not the index's: rebuild it."""
+    address_snapshot.outdated(seen)
 
 
 def settings_sql(settings: dict[str, str]) -> tuple[str, list[str]]:
