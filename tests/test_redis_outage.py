@@ -115,7 +115,7 @@ def own_redis(tmp_path, settings):
     settings.REDIS_URL = server.url
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dispatch_center.core.redis_client.ReusingRedisCache",
             "LOCATION": server.url,
             "KEY_PREFIX": "fault",
             "OPTIONS": settings.REDIS_SOCKET_OPTIONS,

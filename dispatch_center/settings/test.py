@@ -22,7 +22,7 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "dispatch_center.core.redis_client.ReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"test-{os.getpid()}",
         "OPTIONS": REDIS_SOCKET_OPTIONS,
