@@ -10,8 +10,9 @@ client, whatever the client wrote further left. See README, "Production".
 a Redis sorted set and accepts a request only while fewer than the limit lie in the last
 period: exactly at most ``limit`` in any period-long interval, so no burst of twice the
 limit across a minute boundary (a fixed window's weakness; a token bucket allows it too).
-One script, one round trip, on Redis's own clock (several hosts agree). The embedded mode
-without Redis keeps the same log in process memory.
+One script, one round trip, on Redis's own clock (several hosts agree); a caller may have
+cache keys read in the same round trip (``sliding_window_hit_and_read``: the look-up reads its
+cached answer there). The embedded mode without Redis keeps the same log in process memory.
 
 **Redis down.** The throttle fails open: the request is served, the outage logged once
 (``dispatch_center.core.degraded``). Refusing a customer's outage report because the limiter
@@ -25,10 +26,12 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from redis.exceptions import NoScriptError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -135,6 +138,19 @@ _memory = _MemoryLog()
 _scripts: dict[int, Any] = {}
 
 
+def _script(client: Any) -> Any:
+    """The window's script registered on ``client`` (once per client)."""
+    script = _scripts.get(id(client))
+    if script is None or script.registered_client is not client:
+        script = _scripts[id(client)] = client.register_script(_SLIDING_WINDOW_LUA)
+    return script
+
+
+def _wait(accepted: Any, wait_ms: Any) -> float | None:
+    """The script's answer as ``sliding_window_hit``'s."""
+    return None if int(accepted) else max(int(wait_ms), 0) / 1000
+
+
 def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
     """Count one request under ``key``: None when accepted, else seconds until one would be.
 
@@ -145,9 +161,7 @@ def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
         return _memory.hit(key, limit, period)
     if not cache_breaker.allow():
         return None
-    script = _scripts.get(id(client))
-    if script is None or script.registered_client is not client:
-        script = _scripts[id(client)] = client.register_script(_SLIDING_WINDOW_LUA)
+    script = _script(client)
     full_key = backend.make_and_validate_key(key)
     try:
         accepted, wait_ms = script(
@@ -157,7 +171,48 @@ def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
         cache_breaker.failed(exc)
         return None
     cache_breaker.succeeded()
-    return None if int(accepted) else max(int(wait_ms), 0) / 1000
+    return _wait(accepted, wait_ms)
+
+
+def sliding_window_hit_and_read(
+    key: str, *, limit: int, period: int, read: Sequence[str]
+) -> tuple[float | None, list[bytes | None] | None]:
+    """``sliding_window_hit`` and, in the same Redis round trip, the raw values of the cache
+    keys ``read`` (cache keys, made into Redis keys with the default cache's key function).
+
+    The values are None when nothing was read: in the embedded mode without Redis (the log
+    is kept in memory) and while Redis is down (the throttle fails open, as
+    ``sliding_window_hit``). The script runs by its digest in a pipeline with the ``MGET``;
+    only when Redis does not know it (restarted, flushed) is it loaded, and the round trip
+    made again.
+    """
+    backend, client = default_cache_client()
+    if client is None:
+        return _memory.hit(key, limit, period), None
+    if not cache_breaker.allow():
+        return None, None
+    sha = _script(client).sha
+    full_key = backend.make_and_validate_key(key)
+    args = (period * 1000, limit, secrets.token_hex(4))
+    read_keys = [backend.make_and_validate_key(k) for k in read]
+
+    def round_trip() -> list[Any]:
+        pipe = client.pipeline(transaction=False)
+        pipe.evalsha(sha, 1, full_key, *args)
+        pipe.mget(read_keys)
+        return list(pipe.execute())
+
+    try:
+        try:
+            (accepted, wait_ms), values = round_trip()
+        except NoScriptError:
+            client.script_load(_SLIDING_WINDOW_LUA)
+            (accepted, wait_ms), values = round_trip()
+    except REDIS_ERRORS as exc:
+        cache_breaker.failed(exc)
+        return None, None
+    cache_breaker.succeeded()
+    return _wait(accepted, wait_ms), values
 
 
 class SlidingWindowThrottle(BaseThrottle):
@@ -172,14 +227,32 @@ class SlidingWindowThrottle(BaseThrottle):
     def get_ident(self, request: Request) -> str:
         return client_ip(request)
 
+    def window_key(self, request: Request) -> str:
+        """The cache key of the client's log."""
+        return f"throttle:{self.scope}:{self.get_ident(request)}"
+
     def allow_request(self, request: Request, view: Any) -> bool:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         if not rate:
             return True
         limit, period = parse_rate(str(rate))
-        key = f"throttle:{self.scope}:{self.get_ident(request)}"
-        self.retry_after = sliding_window_hit(key, limit=limit, period=period)
+        self.retry_after = sliding_window_hit(self.window_key(request), limit=limit, period=period)
         return self.retry_after is None
+
+    def allow_request_and_read(
+        self, request: Request, read: Sequence[str]
+    ) -> tuple[bool, list[bytes | None] | None]:
+        """``allow_request``, and the raw values of the cache keys ``read`` read in the same
+        Redis round trip (``sliding_window_hit_and_read``); the values are None when nothing
+        was read (no Redis, Redis down, or no rate for the scope)."""
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True, None
+        limit, period = parse_rate(str(rate))
+        self.retry_after, values = sliding_window_hit_and_read(
+            self.window_key(request), limit=limit, period=period, read=read
+        )
+        return self.retry_after is None, values
 
     def wait(self) -> float | None:
         return self.retry_after

@@ -4,10 +4,11 @@
   the active outage at each address and the planned outages of the next 7 days; when no
   customer matches (or ``q`` is a place's exact name), the gazetteer's places (街道, 社区,
   roads, landmarks) with the outages around each. Answers are
-  cached per normalised query and language for ``PUBLIC_LOOKUP_CACHE_SECONDS``, under a key
-  that holds the global outages version (bumped on every ``outage.changed``), so a repeated
-  query is answered from Redis without touching the database, and never older than the last
-  outage change.
+  cached as their JSON body per normalised query and language for
+  ``PUBLIC_LOOKUP_CACHE_SECONDS``, with the global outages version they were computed at
+  (bumped on every ``outage.changed``), so a repeated query is answered from Redis without
+  touching the database, and never older than the last outage change. A plain GET reads
+  them in the round trip of its rate limit (see ``_lean_lookup_body``).
 - ``POST /api/v1/public/reports`` — file a trouble report (``outages.services.intake``).
 - ``GET /api/v1/public/reports/{reference}`` — the report's status and its outage's progress.
 
@@ -52,8 +53,9 @@ from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.exceptions import DomainError, NotFound
 from dispatch_center.core.i18n import is_english, local_name
 from dispatch_center.core.parsers import SafeJSONParser
+from dispatch_center.core.redis_client import default_cache_client
 from dispatch_center.core.serializers import PrebuiltFieldsMixin
-from dispatch_center.core.throttling import PublicRateThrottle
+from dispatch_center.core.throttling import PublicRateThrottle, SlidingWindowThrottle
 from grids.address import normalize_identifier, parse_address
 from grids.models import Place
 from grids.selectors import place_named, place_search, service_point_search
@@ -471,13 +473,9 @@ class PublicLookupApi(_PublicApi):
         refused one, another method or format) goes through DRF, which answers the same."""
         if request.method == "GET":
             params = _lean_lookup_params(request)
-            if params is not None and all(
-                throttle.allow_request(request, self)  # type: ignore[arg-type]
-                for throttle in self.get_throttles()
-            ):
-                response = HttpResponse(
-                    _json_body(lookup_answer(*params)), content_type="application/json"
-                )
+            body = None if params is None else _lean_lookup_body(request, self, *params)
+            if body is not None:
+                response = HttpResponse(body, content_type="application/json")
                 response["Allow"] = ", ".join(self.allowed_methods)
                 return response
         return super().dispatch(request, *args, **kwargs)
@@ -510,44 +508,129 @@ def _lean_lookup_params(request: HttpRequest) -> tuple[str, int] | None:
 
 def lookup_answer(q: str, limit: int) -> dict[str, Any]:
     """The look-up's answer to a valid ``q`` and ``limit``: cached per query (and language)
-    until the outages version changes or ``PUBLIC_LOOKUP_CACHE_SECONDS`` pass."""
-    norm = normalize_identifier(q) or parse_address(q).norm
-    digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
-    key = f"outages:lookup:{get_language()}:{limit}:{digest}"
+    until the outages version changes or ``PUBLIC_LOOKUP_CACHE_SECONDS`` pass. A cached
+    answer is the JSON body ``_lean_lookup_body`` answers too, decoded."""
+    norm, key = _lookup_key(q, limit)
     # Redis down (version None): answered from the database, nothing cached.
-    version, answer = _lookup_cached(key)
-    if answer is None:
-        matches, place_named = _lookup_matches(q, limit) if norm else ([], False)
-        # Customers' addresses first; places when none matched, or when ``q`` names a
-        # place outright (园岭街道: the caller asks about the area, not one premise).
-        wanted = norm and (place_named or not matches)
-        places = lookup_places(q, limit, exact=bool(matches)) if wanted else []
-        # Only present when places were found: customer answers keep their exact shape.
-        answer = {"matches": matches, **({"places": places} if places else {})}
-        if version is not None:
-            timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
-            entry = (version, answer)
-            cache_breaker.call(lambda: cache.set(key, entry, timeout=timeout), None)
+    version, body = _lookup_cached(key)
+    if body is not None:
+        answer: dict[str, Any] = json.loads(body)
+        return answer
+    answer = _lookup_fresh(q, norm, limit)
+    if version is not None:
+        _lookup_store(key, version, _json_body(answer))
     return answer
 
 
-def _lookup_cached(key: str) -> tuple[int | None, dict[str, Any] | None]:
-    """The outages version and the answer cached under ``key`` for it (None when there is
-    none, or only one of an older version), in one Redis round trip; (None, None) while Redis
-    is down. An answer is cached with the version it was computed at."""
+def _lean_lookup_body(request: HttpRequest, view: APIView, q: str, limit: int) -> bytes | None:
+    """The JSON body of ``lookup_answer(q, limit)`` for a plain GET, or None when the rate
+    limit refuses it (DRF then answers the 429 as it does for any request).
 
-    def read() -> tuple[int | None, dict[str, Any] | None]:
+    With Redis, the throttle's hit and the cache read (the outages version and the cached
+    body) are one round trip; a hit is answered with the cached bytes as they are, a miss
+    costs one ``SET`` more. Without Redis, and while it is down, the throttle and the cache
+    are those of every other request.
+    """
+    norm, key = _lookup_key(q, limit)
+    throttles = view.get_throttles()
+    values = None
+    if len(throttles) == 1 and isinstance(throttles[0], SlidingWindowThrottle):
+        allowed, values = throttles[0].allow_request_and_read(
+            request,  # type: ignore[arg-type]
+            (VERSION_KEY, key),
+        )
+    else:
+        allowed = all(
+            throttle.allow_request(request, view)  # type: ignore[arg-type]
+            for throttle in throttles
+        )
+    if not allowed:
+        return None
+    version, body = _lookup_cached(key) if values is None else _lookup_entry(*values)
+    if body is None:
+        body = _json_body(_lookup_fresh(q, norm, limit))
+        if version is not None:
+            _lookup_store(key, version, body)
+    return body
+
+
+def _lookup_key(q: str, limit: int) -> tuple[str, str]:
+    """The normalised query and the cache key of its answer (per language and limit)."""
+    norm = normalize_identifier(q) or parse_address(q).norm
+    digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
+    return norm, f"outages:lookup:json:{get_language()}:{limit}:{digest}"
+
+
+def _lookup_fresh(q: str, norm: str, limit: int) -> dict[str, Any]:
+    """The look-up's answer from the database."""
+    matches, place_named = _lookup_matches(q, limit) if norm else ([], False)
+    # Customers' addresses first; places when none matched, or when ``q`` names a
+    # place outright (园岭街道: the caller asks about the area, not one premise).
+    wanted = norm and (place_named or not matches)
+    places = lookup_places(q, limit, exact=bool(matches)) if wanted else []
+    # Only present when places were found: customer answers keep their exact shape.
+    return {"matches": matches, **({"places": places} if places else {})}
+
+
+# With Redis a cached answer is stored raw (no pickle): the version's digits, a newline, the
+# JSON body. Other cache backends keep the pair (version, body).
+_ENTRY_SEP = b"\n"
+
+
+def _lookup_cached(key: str) -> tuple[int | None, bytes | None]:
+    """The outages version and the body cached under ``key`` for it (None when there is
+    none, or only one of an older version), in one round trip; (None, None) while Redis is
+    down."""
+    backend, client = default_cache_client()
+
+    def read() -> tuple[int | None, bytes | None]:
+        if client is not None:
+            values = client.mget(
+                [backend.make_and_validate_key(VERSION_KEY), backend.make_and_validate_key(key)]
+            )
+            return _lookup_entry(*values)
         found = cache.get_many([VERSION_KEY, key])
         if found.get(VERSION_KEY) is None:
-            return _public_version(), None
+            return public_version(), None
         version = int(found[VERSION_KEY])
         entry = found.get(key)
         if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
             return version, entry[1]
         return version, None
 
-    down: tuple[int | None, dict[str, Any] | None] = (None, None)
+    down: tuple[int | None, bytes | None] = (None, None)
     return cache_breaker.call(read, down)
+
+
+def _lookup_entry(
+    raw_version: bytes | None, raw_entry: bytes | None
+) -> tuple[int | None, bytes | None]:
+    """``_lookup_cached``'s answer from the raw values of ``VERSION_KEY`` and the entry."""
+    if raw_version is None:
+        # Missing (first use, evicted): started by ``public_version``; nothing cached for it.
+        return public_version(), None
+    version = int(raw_version)
+    if raw_entry is not None:
+        head, sep, body = raw_entry.partition(_ENTRY_SEP)
+        if sep and head == raw_version:
+            return version, body
+    return version, None
+
+
+def _lookup_store(key: str, version: int, body: bytes) -> None:
+    """Cache ``body`` under ``key`` for ``version`` (one plain ``SET`` with Redis); skipped
+    while Redis is down."""
+    backend, client = default_cache_client()
+    timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
+    if client is None:
+        cache_breaker.call(lambda: cache.set(key, (version, body), timeout=timeout), None)
+        return
+    seconds = backend.get_backend_timeout(timeout)
+    if seconds == 0:
+        return  # caching turned off
+    full_key = backend.make_and_validate_key(key)
+    entry = b"%d%b%b" % (version, _ENTRY_SEP, body)
+    cache_breaker.call(lambda: client.set(full_key, entry, ex=seconds), None)
 
 
 # --- reports ------------------------------------------------------------------------------

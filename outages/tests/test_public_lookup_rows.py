@@ -260,11 +260,11 @@ def test_the_lean_get_answers_what_drf_answers(city, api_client, monkeypatch):
     sp = next(p for p in city if outage_for_service_point(service_point=p) is not None)
     texts = [sp.address.removeprefix("深圳市")[:-3], sp.account_no, "园岭街道", "不存在的地址"]
     lean_calls = []
-    real = public_api.lookup_answer
+    real = public_api._lookup_fresh
 
-    def spy(q, limit):
+    def spy(q, norm, limit):
         lean_calls.append(q)
-        return real(q, limit)
+        return real(q, norm, limit)
 
     for q in texts:
         for params in ({"q": q}, {"q": f"  {q} ", "limit": "20"}):
@@ -278,7 +278,7 @@ def test_the_lean_get_answers_what_drf_answers(city, api_client, monkeypatch):
             assert lean["Content-Type"] == drf["Content-Type"]
             assert lean["Allow"] == drf["Allow"]
     # Invalid queries are DRF's to answer (the contract's error shape).
-    monkeypatch.setattr(public_api, "lookup_answer", spy)
+    monkeypatch.setattr(public_api, "_lookup_fresh", spy)
     for bad in (
         {"q": "x"},
         {"q": "  "},
