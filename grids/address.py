@@ -17,6 +17,7 @@ A district's full name (``福田区``, ``大鹏新区``) is always a district. I
 prefix when what follows does not continue such a name.
 """
 
+import functools
 import re
 import unicodedata
 from typing import NamedTuple
@@ -123,8 +124,10 @@ def _strip_one(text: str, full: tuple[str, ...], short: str | None = None) -> st
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(text: str) -> ParsedAddress:
-    """Normalise ``text`` and report the district its prefix names.
+    """Normalise ``text`` and report the district its prefix names (kept for the last few
+    thousand texts: a look-up parses its query more than once).
 
     The district is only reported when it was written as a prefix (after the optional country,
     province and city); a district name further inside the text is left alone.

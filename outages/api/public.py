@@ -556,8 +556,12 @@ def _lean_lookup_body(request: HttpRequest, view: APIView, q: str, limit: int) -
 
 def _lookup_key(q: str, limit: int) -> tuple[str, str]:
     """The normalised query and the cache key of its answer (per language and limit)."""
-    norm = normalize_identifier(q) or parse_address(q).norm
-    digest = hashlib.sha256(norm.encode()).hexdigest()[:32]
+    ident = normalize_identifier(q)
+    parsed = None if ident else parse_address(q)
+    norm = ident or parsed.norm  # type: ignore[union-attr]
+    # The district a prefix names narrows the search: part of the key (福田区梅林路, 罗湖区梅林路).
+    district = "" if parsed is None else parsed.district or ""
+    digest = hashlib.sha256(f"{district}\x00{norm}".encode()).hexdigest()[:32]
     return norm, f"outages:lookup:json:{get_language()}:{limit}:{digest}"
 
 

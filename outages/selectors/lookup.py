@@ -202,6 +202,7 @@ _PREPARE_INDEXED = (
     f" {_point_columns('$3', '$4')} FROM grids_servicepoint top"
     " LEFT JOIN grids_district d ON d.id = top.district_id WHERE top.id = ANY($1)"
 )
+_GENERIC_PLAN = settings_sql({"plan_cache_mode": "force_generic_plan"})
 # The connections (the driver's, which a reconnection replaces) holding that statement.
 _prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -230,7 +231,7 @@ def _indexed_points(
     now = timezone.now()
     # The generic plan: PostgreSQL would otherwise plan each execution for its ids.
     rows = _fetch_with_settings(
-        *settings_sql({"plan_cache_mode": "force_generic_plan"}),
+        *_GENERIC_PLAN,
         f"EXECUTE {_INDEXED} (%s, %s, %s, %s)",
         [found.ids, found.fragment, now + timedelta(days=PLANNED_DAYS), now],
     )

@@ -287,3 +287,11 @@ def test_the_embedded_cache_answers_the_same(
     # ...and the entry is the pair (version, body) in that cache
     _norm, key = public_api._lookup_key(q, public_api.LOOKUP_LIMIT)
     assert cache.get(key) == (public_api.public_version(), first.content)
+
+
+def test_a_district_prefix_is_part_of_the_cached_query(network, client):
+    # The network's customers are in 福田区 (华强北路...): the same street in 罗湖区 is not them.
+    futian = client.get(LOOKUP, {"q": "福田区华强北路"}).json()["matches"]
+    assert futian
+    assert client.get(LOOKUP, {"q": "罗湖区华强北路"}).json()["matches"] == []
+    assert client.get(LOOKUP, {"q": "福田区华强北路"}).json()["matches"] == futian
