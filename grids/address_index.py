@@ -156,6 +156,8 @@ class AddressIndex:
         """Rows holding the rarest trigrams of ``fragment`` (a superset of the matches),
         sorted."""
         char_codes = self._char_codes
+        if not len(self._codes):  # no address of three characters
+            return np.empty(0, dtype=np.int32)
         dense = np.fromiter((char_codes.get(ch, 0) for ch in fragment), np.int64, len(fragment))
         grams = np.unique((dense[:-2] << 26) | (dense[1:-1] << 13) | dense[2:])
         at = np.searchsorted(self._codes, grams)

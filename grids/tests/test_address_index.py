@@ -102,6 +102,10 @@ def test_unknown_characters_and_trigrams_find_nothing():
 
 def test_an_empty_index_finds_nothing():
     assert _index([]).search("华强北", limit=5, cap=10) == (0, [])
+    # Addresses too short to hold a trigram.
+    assert _index([(1, "路1", "01", None), (2, "", "02", None)]).search(
+        "路1号", limit=5, cap=10
+    ) == (0, [])
 
 
 def test_bad_input_is_refused():
