@@ -92,10 +92,13 @@ def _redis_breakers_closed() -> None:
 @pytest.fixture(autouse=True)
 def _no_outage_answers_kept() -> None:
     """Each test starts without the intake's per-process copies of merged calls' answers
-    (ids and versions of rolled-back outages come back in later tests)."""
+    (ids and versions of rolled-back outages come back in later tests), nor look-up answers
+    waiting to be cached."""
+    from outages.api.public import _deferred
     from outages.selectors.intake import outage_answers_forget
 
     outage_answers_forget()
+    _deferred.clear()  # look-up answers waiting to be cached (versions of earlier tests)
 
 
 @pytest.fixture(autouse=True)

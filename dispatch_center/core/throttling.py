@@ -175,10 +175,16 @@ def sliding_window_hit(key: str, *, limit: int, period: int) -> float | None:
 
 
 def sliding_window_hit_and_read(
-    key: str, *, limit: int, period: int, read: Sequence[str]
+    key: str,
+    *,
+    limit: int,
+    period: int,
+    read: Sequence[str],
+    write: Sequence[tuple[str, bytes, int | None]] = (),
 ) -> tuple[float | None, list[bytes | None] | None]:
     """``sliding_window_hit`` and, in the same Redis round trip, the raw values of the cache
-    keys ``read`` (cache keys, made into Redis keys with the default cache's key function).
+    keys ``read`` (cache keys, made into Redis keys with the default cache's key function),
+    after the raw writes ``write`` (Redis key, value, seconds to keep it), if any.
 
     The values are None when nothing was read: in the embedded mode without Redis (the log
     is kept in memory) and while Redis is down (the throttle fails open, as
@@ -198,16 +204,18 @@ def sliding_window_hit_and_read(
 
     def round_trip() -> list[Any]:
         pipe = client.pipeline(transaction=False)
+        for write_key, value, seconds in write:
+            pipe.set(write_key, value, ex=seconds)
         pipe.evalsha(sha, 1, full_key, *args)
         pipe.mget(read_keys)
         return list(pipe.execute())
 
     try:
         try:
-            (accepted, wait_ms), values = round_trip()
+            *_, (accepted, wait_ms), values = round_trip()
         except NoScriptError:
             client.script_load(_SLIDING_WINDOW_LUA)
-            (accepted, wait_ms), values = round_trip()
+            *_, (accepted, wait_ms), values = round_trip()
     except REDIS_ERRORS as exc:
         cache_breaker.failed(exc)
         return None, None
@@ -240,17 +248,21 @@ class SlidingWindowThrottle(BaseThrottle):
         return self.retry_after is None
 
     def allow_request_and_read(
-        self, request: Request, read: Sequence[str]
+        self,
+        request: Request,
+        read: Sequence[str],
+        write: Sequence[tuple[str, bytes, int | None]] = (),
     ) -> tuple[bool, list[bytes | None] | None]:
         """``allow_request``, and the raw values of the cache keys ``read`` read in the same
-        Redis round trip (``sliding_window_hit_and_read``); the values are None when nothing
-        was read (no Redis, Redis down, or no rate for the scope)."""
+        Redis round trip (``sliding_window_hit_and_read``, with its ``write``); the values are
+        None when nothing was read (no Redis, Redis down, or no rate for the scope: then
+        nothing was written either)."""
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         if not rate:
             return True, None
         limit, period = parse_rate(str(rate))
         self.retry_after, values = sliding_window_hit_and_read(
-            self.window_key(request), limit=limit, period=period, read=read
+            self.window_key(request), limit=limit, period=period, read=read, write=write
         )
         return self.retry_after is None, values
 

@@ -25,6 +25,7 @@ import io
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -527,18 +528,23 @@ def _lean_lookup_body(request: HttpRequest, view: APIView, q: str, limit: int) -
     limit refuses it (DRF then answers the 429 as it does for any request).
 
     With Redis, the throttle's hit and the cache read (the outages version and the cached
-    body) are one round trip; a hit is answered with the cached bytes as they are, a miss
-    costs one ``SET`` more. Without Redis, and while it is down, the throttle and the cache
-    are those of every other request.
+    body) are one round trip; a hit is answered with the cached bytes as they are. A miss's
+    answer is cached in the process's next look-up's round trip (``_deferred``), before its
+    read: no round trip of its own. Without Redis, and while it is down, the throttle and the
+    cache are those of every other request.
     """
     norm, key = _lookup_key(q, limit)
     throttles = view.get_throttles()
     values = None
     if len(throttles) == 1 and isinstance(throttles[0], SlidingWindowThrottle):
+        writes = _take_deferred()
         allowed, values = throttles[0].allow_request_and_read(
             request,  # type: ignore[arg-type]
             (VERSION_KEY, key),
+            writes,
         )
+        if values is None and writes:
+            _lookup_store_now(writes)  # not written (no rate for the scope, or Redis down)
     else:
         allowed = all(
             throttle.allow_request(request, view)  # type: ignore[arg-type]
@@ -550,8 +556,37 @@ def _lean_lookup_body(request: HttpRequest, view: APIView, q: str, limit: int) -
     if body is None:
         body = _json_body(_lookup_fresh(q, norm, limit))
         if version is not None:
-            _lookup_store(key, version, body)
+            _lookup_store(key, version, body, defer=values is not None)
     return body
+
+
+# Answers computed but not yet cached: (Redis key, entry, seconds), written with the process's
+# next look-up. At most this many wait; older ones are dropped (a cache may lose entries).
+_deferred: deque[tuple[str, bytes, int | None]] = deque(maxlen=32)
+
+
+def _take_deferred() -> list[tuple[str, bytes, int | None]]:
+    taken = []
+    while _deferred:
+        try:
+            taken.append(_deferred.popleft())
+        except IndexError:  # another thread took the last one
+            break
+    return taken
+
+
+def _lookup_store_now(writes: list[tuple[str, bytes, int | None]]) -> None:
+    _backend, client = default_cache_client()
+    if client is None:
+        return
+
+    def store() -> None:
+        pipe = client.pipeline(transaction=False)
+        for full_key, entry, seconds in writes:
+            pipe.set(full_key, entry, ex=seconds)
+        pipe.execute()
+
+    cache_breaker.call(store, None)
 
 
 def _lookup_key(q: str, limit: int) -> tuple[str, str]:
@@ -621,9 +656,10 @@ def _lookup_entry(
     return version, None
 
 
-def _lookup_store(key: str, version: int, body: bytes) -> None:
-    """Cache ``body`` under ``key`` for ``version`` (one plain ``SET`` with Redis); skipped
-    while Redis is down."""
+def _lookup_store(key: str, version: int, body: bytes, *, defer: bool = False) -> None:
+    """Cache ``body`` under ``key`` for ``version`` (one plain ``SET`` with Redis, or with the
+    process's next look-up when ``defer``: see ``_deferred``); skipped while Redis is down.
+    An entry written late is still safe: it carries the version it was computed at."""
     backend, client = default_cache_client()
     timeout = getattr(settings, "PUBLIC_LOOKUP_CACHE_SECONDS", 30)
     if client is None:
@@ -634,6 +670,9 @@ def _lookup_store(key: str, version: int, body: bytes) -> None:
         return  # caching turned off
     full_key = backend.make_and_validate_key(key)
     entry = b"%d%b%b" % (version, _ENTRY_SEP, body)
+    if defer:
+        _deferred.append((full_key, entry, None if seconds is None else int(seconds)))
+        return
     cache_breaker.call(lambda: client.set(full_key, entry, ex=seconds), None)
 
 

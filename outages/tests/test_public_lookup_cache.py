@@ -2,6 +2,7 @@
 JSON body answered as it is, the outages version and the language in the key, and the
 answers without Redis (the embedded mode's cache, and Redis down)."""
 
+import itertools
 import uuid
 from datetime import timedelta
 
@@ -28,10 +29,15 @@ def _fresh_cache():
     public_api.bump_public_version()
 
 
+_addresses = itertools.count(1)
+
+
 @pytest.fixture
 def client():
-    """A client with an address of its own (its own rate-limit log)."""
-    return APIClient(REMOTE_ADDR=f"198.51.100.{uuid.uuid4().int % 250 + 1}")
+    """A client with an address of its own (its own rate-limit log): none other in this run
+    has it, whatever ran before."""
+    n = next(_addresses)
+    return APIClient(REMOTE_ADDR=f"198.18.{n // 250}.{n % 250 + 1}")
 
 
 @pytest.fixture
@@ -79,6 +85,11 @@ def _declare(net, code):
     return services.outage_set_cause(outage=outage, cause=outage_cause("tree"), actor=None)
 
 
+def _next_lookup(client):
+    """Another look-up: it writes the answers the process computed before (``_deferred``)."""
+    client.get(LOOKUP, {"q": f"别处{uuid.uuid4().hex[:6]}"})
+
+
 def _raw_entry(q, limit=public_api.LOOKUP_LIMIT):
     backend, client = default_cache_client()
     _norm, key = public_api._lookup_key(q, limit)
@@ -90,18 +101,25 @@ def test_a_plain_lookup_takes_one_redis_round_trip(
 ):
     sp = network.sps["T2"][1]
     client.get(LOOKUP, {"q": "预热"})  # the connection's own handshake aside
+    public_api._deferred.clear()
     round_trips.clear()
     # When a query is asked for the first time
     first = client.get(LOOKUP, {"q": sp.address})
-    # Then the rate limit and the cache read are one round trip, the write one more
+    # Then the rate limit and the cache read are one round trip, and nothing else
     assert first.status_code == 200
-    assert [_commands(trip) for trip in round_trips] == [[b"EVALSHA", b"MGET"], [b"SET"]]
-    # ...and asked again, the answer is that one round trip and no statement
+    assert [_commands(trip) for trip in round_trips] == [[b"EVALSHA", b"MGET"]]
+    # ...and asked again, the process's next look-up writes the answer before its read: one
+    # round trip, a hit, no statement
     round_trips.clear()
     with django_assert_num_queries(0):
         second = client.get(LOOKUP, {"q": sp.address})
-    assert [_commands(trip) for trip in round_trips] == [[b"EVALSHA", b"MGET"]]
+    assert [_commands(trip) for trip in round_trips] == [[b"SET", b"EVALSHA", b"MGET"]]
     assert second.content == first.content
+    round_trips.clear()
+    with django_assert_num_queries(0):
+        third = client.get(LOOKUP, {"q": sp.address})
+    assert [_commands(trip) for trip in round_trips] == [[b"EVALSHA", b"MGET"]]
+    assert third.content == first.content
 
 
 def test_the_cached_body_is_the_answer_as_computed(network, client, django_assert_num_queries):
@@ -112,6 +130,7 @@ def test_the_cached_body_is_the_answer_as_computed(network, client, django_asser
     assert fresh.json()["matches"][0]["outage"] is not None
     # The entry is the outages version and the very bytes answered
     version = public_api.public_version()
+    _next_lookup(client)
     assert _raw_entry(sp.address) == b"%d\n%b" % (version, fresh.content)
     with django_assert_num_queries(0):
         cached = client.get(LOOKUP, {"q": sp.address})
@@ -141,6 +160,7 @@ def test_a_new_outages_version_is_never_answered_an_older_entry(
     with django_capture_on_commit_callbacks(execute=True):
         outage = _declare(network, "S1")
     # Then both paths answer afresh, though the old entry is still stored
+    _next_lookup(client)
     assert _raw_entry(sp.address) is not None
     after = client.get(LOOKUP, {"q": sp.address}).json()
     assert after["matches"][0]["outage"]["id"] == outage.pk
@@ -165,6 +185,7 @@ def test_an_entry_of_another_version_is_a_miss(network, client, monkeypatch):
 
     monkeypatch.setattr(public_api, "_lookup_fresh", spy)
     for stale in (b"%d\n{}" % (version - 1), b"%d0\n{}" % version, b"%d" % version, b"{}"):
+        public_api._deferred.clear()  # a fresh entry waiting is not written over the stale one
         redis_client.set(backend.make_and_validate_key(key), stale)
         answer = client.get(LOOKUP, {"q": sp.address})
         assert answer.json()["matches"][0]["address"] == sp.address
@@ -188,6 +209,7 @@ def test_limits_are_cached_apart(network, client):
     q = network.sps["T2"][1].address
     assert _raw_entry(q, 1) is None
     client.get(LOOKUP, {"q": q, "limit": "1"})
+    _next_lookup(client)
     assert _raw_entry(q, 1) is not None
     assert _raw_entry(q, 5) is None
 
@@ -295,3 +317,24 @@ def test_a_district_prefix_is_part_of_the_cached_query(network, client):
     assert futian
     assert client.get(LOOKUP, {"q": "罗湖区华强北路"}).json()["matches"] == []
     assert client.get(LOOKUP, {"q": "福田区华强北路"}).json()["matches"] == futian
+
+
+def test_a_deferred_answer_is_written_without_a_rate_or_once_redis_is_back(
+    network, client, settings, round_trips
+):
+    sp = network.sps["T3"][1]
+    client.get(LOOKUP, {"q": sp.address})
+    assert _raw_entry(sp.address) is None
+    assert len(public_api._deferred) == 1
+    # With no rate for the scope the next look-up reads nothing in a round trip of its own:
+    # the waiting answer is written on its own
+    _rates(settings, None)
+    _next_lookup(client)
+    assert _raw_entry(sp.address) is not None
+    # While Redis is down, waiting answers are dropped, not kept forever
+    _rates(settings, "10000/min")
+    client.get(LOOKUP, {"q": network.sps["T1"][0].address})
+    assert len(public_api._deferred) == 1
+    cache_breaker.failed(ConnectionError("down"))
+    _next_lookup(client)
+    assert len(public_api._deferred) == 0
