@@ -12,8 +12,8 @@ Plain data and numpy, no ORM: the caller gives the rows (see
 ``grids.selectors.address_snapshot`` for the loading and freshness).
 
 Memory: about ``4 * trigrams`` bytes of postings (an address of n characters has at most
-n - 2 distinct trigrams) plus the addresses and account numbers as two joined strings: about
-45 MB at 300,000 service points, 150 MB at 1,000,000.
+n - 2 distinct trigrams) plus the addresses and account numbers as two joined strings: 65 MB
+at 300,000 demo service points (``nbytes``), so about 215 MB at 1,000,000.
 """
 
 from __future__ import annotations
