@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Greatest
@@ -196,7 +197,13 @@ def insert_interruptions(
 def _insert_sql(
     outage_id: int, root_id: int, service_points: QuerySet[ServicePoint], started_at: Any
 ) -> None:
-    sub_sql, sub_params = service_points.order_by().values("pk").query.sql_with_params()
+    try:
+        sub_sql, sub_params = service_points.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        # Known empty without asking (``pk__in=[]``: a device with no transformer below it,
+        # such as a de-energised switch): no one to interrupt. Raising here failed the whole
+        # roll-up run, and every later one that predicted the same device.
+        return
     table = Interruption._meta.db_table
     if started_at is None:
         join, join_params = "", []

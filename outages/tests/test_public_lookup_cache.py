@@ -4,20 +4,16 @@ answers without Redis (the embedded mode's cache, and Redis down)."""
 
 import itertools
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 from redis.connection import AbstractConnection
 from rest_framework.test import APIClient
 
 from dispatch_center.core.degraded import cache_breaker
 from dispatch_center.core.redis_client import default_cache_client
-from outages import services
 from outages.api import public as public_api
-from outages.models import Outage
-from outages.tests.factories import outage_cause, outage_type
+from outages.tests.test_public_api import _declare
 
 pytestmark = pytest.mark.django_db
 
@@ -71,18 +67,6 @@ def _rates(settings, rate):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"public": rate},
     }
-
-
-def _declare(net, code):
-    outage = services.outage_create(
-        type=outage_type("fault_mv_feeder"),
-        device=net[code],
-        source=Outage.Source.DISPATCHER,
-        status=Outage.Status.CONFIRMED,
-        actor=None,
-        etr=timezone.now() + timedelta(hours=2),
-    )
-    return services.outage_set_cause(outage=outage, cause=outage_cause("tree"), actor=None)
 
 
 def _next_lookup(client):
