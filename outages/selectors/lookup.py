@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal, NamedTuple
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -229,12 +229,18 @@ def _indexed_points(
             cursor.execute(_PREPARE_INDEXED)
             _prepared_on.add(connection.connection)
     now = timezone.now()
-    # The generic plan: PostgreSQL would otherwise plan each execution for its ids.
-    rows = _fetch_with_settings(
-        *_GENERIC_PLAN,
-        f"EXECUTE {_INDEXED} (%s, %s, %s, %s)",
-        [found.ids, found.fragment, now + timedelta(days=PLANNED_DAYS), now],
-    )
+    try:
+        # The generic plan: PostgreSQL would otherwise plan each execution for its ids.
+        rows = _fetch_with_settings(
+            *_GENERIC_PLAN,
+            f"EXECUTE {_INDEXED} (%s, %s, %s, %s)",
+            [found.ids, found.fragment, now + timedelta(days=PLANNED_DAYS), now],
+        )
+    except DatabaseError:
+        # The session lost the statement (DEALLOCATE, a pooler) or its plan (the tables
+        # changed): prepared again next time; this look-up searches the database.
+        _prepared_on.discard(connection.connection)
+        return _Index.UNSURE
     seen = rows[0][0] if rows else None
     if seen != found.version or len(rows) != len(found.ids):
         index_outdated(seen)

@@ -213,3 +213,19 @@ def test_off_elsewhere_than_postgresql_or_when_turned_off(settings, monkeypatch)
     settings.PUBLIC_LOOKUP_ADDRESS_INDEX = True
     monkeypatch.setattr(address_snapshot.connection, "vendor", "sqlite")
     assert address_snapshot.current() is None
+
+
+def test_a_session_that_lost_the_prepared_statement_still_answers(city, settings, builds):
+    settings.PUBLIC_LOOKUP_ADDRESS_INDEX = True
+    address_snapshot.build()
+    q = ServicePoint.objects.order_by("pk").first().address_norm
+    expected = lookup_points(q, 10)
+    assert expected is not None
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE outages_lookup_indexed_points")
+    # Then the database answers this one, and the next is indexed again
+    assert lookup_points(q, 10) == expected
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup_points(q, 10) == expected
+    assert _executed(queries, "PREPARE outages_lookup_indexed_points") == 1
+    assert _executed(queries, "address_norm LIKE") == 0
